@@ -1,0 +1,329 @@
+/**
+ * Dockerfile front end: dockerfile-ast for instructions, flags and ranges,
+ * converted to offsets, grouped into stages, with every shell-form RUN body
+ * parsed by the shell front end. Passes read only this model.
+ */
+import { DockerfileParser, type Instruction } from "dockerfile-ast";
+import { logicalText, type LogicalText } from "./logical.js";
+import { parseShell, type ShellParse } from "./shell.js";
+import { LineIndex, detectEol } from "./text.js";
+
+export const KNOWN_INSTRUCTIONS: ReadonlySet<string> = new Set([
+  "FROM",
+  "RUN",
+  "CMD",
+  "LABEL",
+  "MAINTAINER",
+  "EXPOSE",
+  "ENV",
+  "ADD",
+  "COPY",
+  "ENTRYPOINT",
+  "VOLUME",
+  "USER",
+  "WORKDIR",
+  "ARG",
+  "ONBUILD",
+  "STOPSIGNAL",
+  "HEALTHCHECK",
+  "SHELL",
+]);
+
+export interface Flag {
+  readonly name: string;
+  readonly value: string | null;
+  /** Range of the whole `--name=value` text. */
+  readonly start: number;
+  readonly end: number;
+  /** `key=value` options of the flag (e.g. `--mount=type=cache,target=/x`). */
+  readonly options: ReadonlyMap<string, string | null>;
+}
+
+export interface Argument {
+  readonly value: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+export type BodyForm = "shell" | "exec" | "heredoc" | "none";
+
+export interface ShellBody {
+  readonly logical: LogicalText;
+  readonly parse: ShellParse;
+}
+
+export interface InstructionNode {
+  /** Upper-case keyword (`RUN`, `COPY`…). */
+  readonly keyword: string;
+  /** Position in `ParsedDockerfile.instructions`. */
+  readonly index: number;
+  /** From the keyword to the end of its last line (line break excluded). */
+  readonly start: number;
+  readonly end: number;
+  /** 1-based line of the keyword. */
+  readonly line: number;
+  readonly flags: readonly Flag[];
+  /** Arguments after the flags, as dockerfile-ast splits them. */
+  readonly args: readonly Argument[];
+  /** Where the text after the flags starts (== end when there is none). */
+  readonly bodyStart: number;
+  readonly form: BodyForm;
+  /** Exec-form JSON strings (unquoted values), for RUN/CMD/ENTRYPOINT/COPY/ADD. */
+  readonly execArgs: readonly string[] | null;
+  /** Parsed shell for shell-form RUN (and CMD/ENTRYPOINT/HEALTHCHECK) bodies. */
+  readonly shell: ShellBody | null;
+  /** Stage index; -1 for ARGs before the first FROM. */
+  readonly stage: number;
+  readonly ast: Instruction;
+}
+
+export interface Stage {
+  readonly index: number;
+  /** `AS name`, lower-cased as Docker treats it. */
+  readonly name: string | null;
+  /** The FROM image reference as written (`python:3.10-alpine`, `$BASE`, `builder`). */
+  readonly image: string;
+  readonly from: InstructionNode;
+  readonly instructions: readonly InstructionNode[];
+}
+
+export interface CommentLine {
+  readonly start: number;
+  readonly end: number;
+  readonly line: number;
+  readonly text: string;
+}
+
+export interface ParsedDockerfile {
+  /** The file without its BOM; every offset refers to this text. */
+  readonly text: string;
+  readonly hasBom: boolean;
+  readonly eol: "\n" | "\r\n";
+  readonly escapeChar: string;
+  readonly lines: LineIndex;
+  readonly directives: ReadonlyMap<string, string>;
+  readonly instructions: readonly InstructionNode[];
+  readonly stages: readonly Stage[];
+  readonly comments: readonly CommentLine[];
+}
+
+/** A Dockerfile dfopt refuses to touch, with where and what to do. */
+export class DockerfileError extends Error {
+  constructor(
+    message: string,
+    readonly line: number | null,
+  ) {
+    super(message);
+    this.name = "DockerfileError";
+  }
+}
+
+const BOM = "\uFEFF";
+
+export function parseDockerfile(input: string): ParsedDockerfile {
+  const hasBom = input.startsWith(BOM);
+  const text = hasBom ? input.slice(1) : input;
+  if (text.includes("\u0000")) {
+    throw new DockerfileError("this is a binary file, not a Dockerfile; pass the Dockerfile's path instead", null);
+  }
+  if (text.trim() === "") {
+    throw new DockerfileError("the file is empty; a Dockerfile needs at least a FROM instruction", null);
+  }
+  const lines = new LineIndex(text);
+  const ast = DockerfileParser.parse(text);
+  const directives = new Map<string, string>();
+  for (const d of ast.getDirectives()) directives.set(d.getName().toLowerCase(), d.getValue());
+  const escape = directives.get("escape");
+  if (escape !== undefined && escape !== "\\" && escape !== "`") {
+    const line = ast.getDirectives().find((d) => d.getName().toLowerCase() === "escape");
+    throw new DockerfileError(
+      `invalid escape directive "${escape}": Docker accepts only \\ or \`; fix the "# escape=" line`,
+      line ? line.getRange().start.line + 1 : 1,
+    );
+  }
+  const escapeChar = ast.getEscapeCharacter();
+
+  const instructions: InstructionNode[] = [];
+  const stages: {
+    index: number;
+    name: string | null;
+    image: string;
+    from: InstructionNode;
+    instructions: InstructionNode[];
+  }[] = [];
+  for (const instruction of ast.getInstructions()) {
+    const keyword = instruction.getKeyword().toUpperCase();
+    const line = instruction.getRange().start.line + 1;
+    if (!KNOWN_INSTRUCTIONS.has(keyword)) {
+      throw new DockerfileError(
+        `unknown instruction "${instruction.getKeyword()}"${suggest(keyword)}; fix or remove it (a line continuation may be missing on the line before)`,
+        line,
+      );
+    }
+    if (stages.length === 0 && keyword !== "FROM" && keyword !== "ARG") {
+      throw new DockerfileError(`${keyword} comes before the first FROM; every build stage starts with FROM`, line);
+    }
+    const node = buildNode(
+      instruction,
+      keyword,
+      instructions.length,
+      stages.length - (keyword === "FROM" ? 0 : 1),
+      text,
+      lines,
+      escapeChar,
+    );
+    instructions.push(node);
+    if (keyword === "FROM") {
+      const args = node.args;
+      const asIndex = args.findIndex((a) => a.value.toUpperCase() === "AS");
+      stages.push({
+        index: stages.length,
+        name: asIndex >= 0 ? (args[asIndex + 1]?.value.toLowerCase() ?? null) : null,
+        image: args[0]?.value ?? "",
+        from: node,
+        instructions: [node],
+      });
+    } else if (stages.length > 0) {
+      stages[stages.length - 1]!.instructions.push(node);
+    }
+  }
+  if (instructions.length === 0) {
+    throw new DockerfileError(
+      "the file has no instructions (only comments or blank lines); a Dockerfile needs at least a FROM",
+      null,
+    );
+  }
+  if (stages.length === 0) {
+    throw new DockerfileError("no FROM instruction; a Dockerfile must start its build stage with FROM", null);
+  }
+  const comments: CommentLine[] = ast.getComments().map((c) => {
+    const range = c.getRange();
+    const start = lines.offsetAt(range.start);
+    return { start, end: lines.offsetAt(range.end), line: range.start.line + 1, text: c.getContent() };
+  });
+  return { text, hasBom, eol: detectEol(text), escapeChar, lines, directives, instructions, stages, comments };
+}
+
+function buildNode(
+  instruction: Instruction,
+  keyword: string,
+  index: number,
+  stage: number,
+  text: string,
+  lines: LineIndex,
+  escapeChar: string,
+): InstructionNode {
+  const range = instruction.getRange();
+  const start = lines.offsetAt(range.start);
+  const end = lines.offsetAt(range.end);
+  const flags = readFlags(instruction, lines);
+  const args: Argument[] = instruction.getArguments().map((a) => {
+    const r = a.getRange();
+    return { value: a.getValue(), start: lines.offsetAt(r.start), end: lines.offsetAt(r.end) };
+  });
+  const afterKeyword = lines.offsetAt(instruction.getInstructionRange().end);
+  const afterFlags = flags.length > 0 ? flags[flags.length - 1]!.end : afterKeyword;
+  const bodyStart = args.length > 0 ? args[0]!.start : end;
+  const heredocs =
+    "getHeredocs" in instruction
+      ? (
+          instruction as unknown as { getHeredocs(): { getDelimiterRange(): unknown; getName(): string }[] }
+        ).getHeredocs()
+      : [];
+  for (const h of heredocs) {
+    if (h.getDelimiterRange() === null) {
+      throw new DockerfileError(
+        `unterminated heredoc <<${h.getName()}: add a line "${h.getName()}" that ends it`,
+        range.start.line + 1,
+      );
+    }
+  }
+  const execArgs = readExecArgs(instruction);
+  const form: BodyForm =
+    heredocs.length > 0 ? "heredoc" : execArgs !== null ? "exec" : bodyStart < end ? "shell" : "none";
+  let shell: ShellBody | null = null;
+  if (form === "shell" && (keyword === "RUN" || keyword === "CMD" || keyword === "ENTRYPOINT")) {
+    const logical = logicalText(text, Math.max(bodyStart, afterFlags), end, escapeChar);
+    shell = { logical, parse: parseShell(logical.text) };
+  }
+  return {
+    keyword,
+    index,
+    start,
+    end,
+    line: range.start.line + 1,
+    flags,
+    args,
+    bodyStart,
+    form,
+    execArgs,
+    shell,
+    stage,
+    ast: instruction,
+  };
+}
+
+function readFlags(instruction: Instruction, lines: LineIndex): Flag[] {
+  if (!("getFlags" in instruction)) return [];
+  const flags = (instruction as unknown as { getFlags(): import("dockerfile-ast").Flag[] }).getFlags();
+  return flags.map((f) => {
+    const r = f.getRange();
+    const options = new Map<string, string | null>();
+    for (const o of f.getOptions()) options.set(o.getName(), o.getValue());
+    return {
+      name: f.getName(),
+      value: f.getValue(),
+      start: lines.offsetAt(r.start),
+      end: lines.offsetAt(r.end),
+      options,
+    };
+  });
+}
+
+function readExecArgs(instruction: Instruction): string[] | null {
+  if (!("getJSONStrings" in instruction)) return null;
+  const json = instruction as unknown as {
+    getOpeningBracket(): unknown;
+    getClosingBracket(): unknown;
+    getJSONStrings(): { getJSONValue(): string }[];
+  };
+  if (json.getOpeningBracket() === null || json.getClosingBracket() === null) return null;
+  return json.getJSONStrings().map((s) => s.getJSONValue());
+}
+
+function suggest(keyword: string): string {
+  let best: string | null = null;
+  let bestDistance = 3;
+  for (const known of KNOWN_INSTRUCTIONS) {
+    const d = editDistance(keyword, known);
+    if (d < bestDistance) {
+      best = known;
+      bestDistance = d;
+    }
+  }
+  return best ? ` (did you mean ${best}?)` : "";
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = current;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The flag named `name` on an instruction, if any (first one wins, as in Docker). */
+export function flagOf(node: InstructionNode, name: string): Flag | undefined {
+  return node.flags.find((f) => f.name === name);
+}
+
+/** Parsed shell script of a RUN, or null when it is not a parseable shell form. */
+export function shellScriptOf(node: InstructionNode) {
+  return node.shell?.parse.ok ? node.shell.parse.script : null;
+}

@@ -1,0 +1,67 @@
+/**
+ * Applying text edits computed on one version of a file, and mapping offsets
+ * of the result back to that version (so reports name the original lines).
+ */
+import type { Change, Edit } from "./types.js";
+
+export function sortedEdits(edits: readonly Edit[]): Edit[] {
+  return [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
+}
+
+/** Applies non-overlapping edits; throws if two overlap (a bug in the caller). */
+export function applyEdits(text: string, edits: readonly Edit[]): string {
+  const sorted = sortedEdits(edits);
+  let out = "";
+  let cursor = 0;
+  for (const edit of sorted) {
+    if (edit.start < cursor) throw new Error(`overlapping edits at offset ${edit.start}`);
+    out += text.slice(cursor, edit.start) + edit.newText;
+    cursor = edit.end;
+  }
+  return out + text.slice(cursor);
+}
+
+/**
+ * Two changes conflict when any of their edits touch the same text. Two
+ * insertions at one offset conflict too: their order would be arbitrary.
+ */
+export function changesConflict(a: Change, b: Change): boolean {
+  for (const x of a.edits) {
+    for (const y of b.edits) {
+      if (x.start < y.end && y.start < x.end) return true;
+      if (x.start === y.start) return true;
+      // An insertion at the boundary of a replacement is ambiguous as well.
+      if (
+        (x.start === x.end && (x.start === y.start || x.start === y.end)) ||
+        (y.start === y.end && (y.start === x.start || y.start === x.end))
+      ) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+/** Maps offsets in the edited text back to offsets in the text before the edits. */
+export class OffsetMapper {
+  private readonly entries: { newStart: number; newEnd: number; oldStart: number; oldEnd: number }[] = [];
+
+  constructor(edits: readonly Edit[]) {
+    let shift = 0;
+    for (const edit of sortedEdits(edits)) {
+      const newStart = edit.start + shift;
+      this.entries.push({ newStart, newEnd: newStart + edit.newText.length, oldStart: edit.start, oldEnd: edit.end });
+      shift += edit.newText.length - (edit.end - edit.start);
+    }
+  }
+
+  toOld(offset: number): number {
+    let result = offset;
+    for (const e of this.entries) {
+      if (offset < e.newStart) break;
+      if (offset < e.newEnd) return e.oldStart;
+      result = offset - e.newEnd + e.oldEnd;
+    }
+    return result;
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * The engine: runs the passes over a file, applies the changes that don't
+ * conflict, re-parses, and repeats until a round changes nothing (ESLint's
+ * fix loop). It is the only place that turns changes into text.
+ */
+import { parseDockerfile, type ParsedDockerfile } from "./dockerfile.js";
+import { applyEdits, changesConflict, OffsetMapper } from "./edits.js";
+import type { Change, Pass, PassOptions, Safety } from "./types.js";
+
+export const MAX_ROUNDS = 10;
+
+export interface ReportedChange {
+  readonly pass: string;
+  readonly reason: string;
+  readonly safety: Safety;
+  readonly unsafeBecause?: string;
+  /** 1-based lines in the ORIGINAL file that the change touches. */
+  readonly line: number;
+  readonly endLine: number;
+}
+
+export type NotAppliedWhy = "unsafe" | "broke-parse";
+
+export interface NotAppliedChange extends ReportedChange {
+  readonly why: NotAppliedWhy;
+}
+
+export interface ReportedSkip {
+  readonly pass: string;
+  /** 1-based line in the OUTPUT file. */
+  readonly line: number;
+  readonly reason: string;
+}
+
+export interface PassFailure {
+  readonly pass: string;
+  readonly message: string;
+}
+
+export interface OptimizeResult {
+  readonly input: string;
+  readonly output: string;
+  readonly applied: readonly ReportedChange[];
+  readonly notApplied: readonly NotAppliedChange[];
+  readonly skips: readonly ReportedSkip[];
+  readonly passFailures: readonly PassFailure[];
+  readonly rounds: number;
+  /** False only if MAX_ROUNDS passed without reaching a fixed point. */
+  readonly converged: boolean;
+}
+
+export interface OptimizeOptions {
+  readonly passes: readonly Pass[];
+  readonly passOptions: PassOptions;
+  /** Apply changes marked unsafe too. */
+  readonly unsafe: boolean;
+}
+
+/** Throws DockerfileError when the input itself can't be handled. */
+export function optimize(input: string, options: OptimizeOptions): OptimizeResult {
+  let parsed = parseDockerfile(input);
+  const bom = parsed.hasBom ? "\uFEFF" : "";
+  // One mapper per applied round, newest last: output offsets -> original offsets.
+  const mappers: OffsetMapper[] = [];
+  const applied: ReportedChange[] = [];
+  const notApplied = new Map<string, NotAppliedChange>();
+  const passFailures = new Map<string, PassFailure>();
+  let skips: ReportedSkip[] = [];
+  let rounds = 0;
+  let converged = false;
+
+  while (rounds < MAX_ROUNDS) {
+    rounds++;
+    const proposed = runPasses(parsed, options, passFailures);
+    skips = proposed.skips;
+    const toOriginal = (offset: number) => mappers.reduceRight((o, m) => m.toOld(o), offset);
+    const original = parseLines(input, bom);
+    const report = (change: Change): ReportedChange => describe(change, (o) => original(toOriginal(o)));
+
+    const candidates: Change[] = [];
+    for (const change of proposed.changes) {
+      if (change.safety === "unsafe" && !options.unsafe) {
+        const r = report(change);
+        notApplied.set(`${r.pass}:${r.line}:${r.reason}`, { ...r, why: "unsafe" });
+      } else {
+        candidates.push(change);
+      }
+    }
+    const selected: Change[] = [];
+    for (const change of candidates) {
+      if (!selected.some((s) => changesConflict(s, change))) selected.push(change);
+    }
+    if (selected.length === 0) {
+      converged = true;
+      break;
+    }
+    const next = applyValidated(parsed, selected, (bad) => {
+      const r = report(bad);
+      notApplied.set(`${r.pass}:${r.line}:${r.reason}`, { ...r, why: "broke-parse" });
+    });
+    if (next === null) {
+      converged = true;
+      break;
+    }
+    for (const change of next.applied) applied.push(report(change));
+    mappers.push(new OffsetMapper(next.applied.flatMap((c) => c.edits)));
+    parsed = next.parsed;
+  }
+  return {
+    input,
+    output: bom + parsed.text,
+    applied: applied.sort((a, b) => a.line - b.line),
+    notApplied: [...notApplied.values()].sort((a, b) => a.line - b.line),
+    skips,
+    passFailures: [...passFailures.values()],
+    rounds,
+    converged,
+  };
+}
+
+function runPasses(
+  parsed: ParsedDockerfile,
+  options: OptimizeOptions,
+  failures: Map<string, PassFailure>,
+): { changes: Change[]; skips: ReportedSkip[] } {
+  const changes: Change[] = [];
+  const skips: ReportedSkip[] = [];
+  for (const pass of options.passes) {
+    if (failures.has(pass.meta.id)) continue;
+    try {
+      const result = pass.run(parsed, options.passOptions);
+      changes.push(...result.changes);
+      for (const s of result.skips) skips.push({ pass: s.pass, line: parsed.lines.lineAt(s.at) + 1, reason: s.reason });
+    } catch (error) {
+      // A crashing pass is a dfopt bug: report it and go on without that pass.
+      const message = error instanceof Error ? error.message : String(error);
+      failures.set(pass.meta.id, { pass: pass.meta.id, message });
+    }
+  }
+  return { changes, skips };
+}
+
+/**
+ * Applies the changes together; if the result no longer parses (or a RUN
+ * body that parsed as shell no longer does), finds and drops the culprits by
+ * applying the changes one at a time. Never returns a broken file.
+ */
+function applyValidated(
+  parsed: ParsedDockerfile,
+  changes: readonly Change[],
+  onBroken: (change: Change) => void,
+): { parsed: ParsedDockerfile; applied: Change[] } | null {
+  const all = tryApply(parsed, changes);
+  if (all) return { parsed: all, applied: [...changes] };
+  const applied: Change[] = [];
+  for (const change of changes) {
+    const result = tryApply(parsed, [...applied, change]);
+    if (result) applied.push(change);
+    else onBroken(change);
+  }
+  if (applied.length === 0) return null;
+  const result = tryApply(parsed, applied);
+  return result ? { parsed: result, applied } : null;
+}
+
+function tryApply(parsed: ParsedDockerfile, changes: readonly Change[]): ParsedDockerfile | null {
+  const text = applyEdits(
+    parsed.text,
+    changes.flatMap((c) => c.edits),
+  );
+  if (text === parsed.text) return null;
+  let next: ParsedDockerfile;
+  try {
+    next = parseDockerfile(text);
+  } catch {
+    return null;
+  }
+  return shellFailures(next) <= shellFailures(parsed) ? next : null;
+}
+
+function shellFailures(parsed: ParsedDockerfile): number {
+  let n = 0;
+  for (const i of parsed.instructions) if (i.shell && !i.shell.parse.ok) n++;
+  return n;
+}
+
+function parseLines(input: string, bom: string): (offset: number) => number {
+  const text = bom ? input.slice(1) : input;
+  const starts: number[] = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  return (offset) => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo + 1;
+  };
+}
+
+function describe(change: Change, lineOf: (offset: number) => number): ReportedChange {
+  const starts = change.edits.map((e) => e.start);
+  const ends = change.edits.map((e) => Math.max(e.start, e.end - 1));
+  const line = lineOf(Math.min(...starts));
+  const endLine = Math.max(line, lineOf(Math.max(...ends)));
+  return {
+    pass: change.pass,
+    reason: change.reason,
+    safety: change.safety,
+    ...(change.unsafeBecause ? { unsafeBecause: change.unsafeBecause } : {}),
+    line,
+    endLine,
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The vocabulary shared by the engine and every pass. Kept small on purpose:
+ * a pass only ever produces `PassResult`s; the engine turns them into text.
+ */
+import type { ParsedDockerfile } from "./dockerfile.js";
+
+/** Whether a change keeps the build's meaning (Ruff's fix-safety model). */
+export type Safety = "safe" | "unsafe";
+
+/**
+ * One text replacement on the ORIGINAL text the pass was given (LSP TextEdit
+ * model, but with UTF-16 offsets instead of line/character pairs, which is
+ * what every pass computes with). `start === end` is an insertion.
+ */
+export interface Edit {
+  readonly start: number;
+  readonly end: number;
+  readonly newText: string;
+}
+
+/** A rewrite a pass proposes: its edits are applied together or not at all. */
+export interface Change {
+  readonly pass: string;
+  readonly edits: readonly Edit[];
+  /** One sentence a reviewer reads next to the hunk: what and why. */
+  readonly reason: string;
+  readonly safety: Safety;
+  /** For unsafe changes: what the pass could not prove. */
+  readonly unsafeBecause?: string;
+}
+
+/** A place a pass looked at and deliberately left alone, with why. */
+export interface Skip {
+  readonly pass: string;
+  /** Offset in the text the pass was given (reported as a line). */
+  readonly at: number;
+  readonly reason: string;
+}
+
+export interface PassResult {
+  readonly changes: readonly Change[];
+  readonly skips: readonly Skip[];
+}
+
+/** Options every pass may read; all have defaults so passes stay total. */
+export interface PassOptions {
+  /** `mount`: BuildKit cache mounts; `none`: no caches kept anywhere. */
+  readonly cacheStrategy: "mount" | "none";
+  /** Debian release alpine-to-debian and base switches target. */
+  readonly debianRelease: string;
+  /** Ids of the passes enabled in this run (passes compose with each other). */
+  readonly enabledPasses: ReadonlySet<string>;
+}
+
+export const defaultPassOptions: PassOptions = {
+  cacheStrategy: "mount",
+  debianRelease: "bookworm",
+  enabledPasses: new Set(),
+};
+
+export interface PassMeta {
+  /** kebab-case id used on the command line and in reports. */
+  readonly id: string;
+  readonly title: string;
+  /** One line for `dfopt list` and the README table. */
+  readonly summary: string;
+  /** Markdown with sections What / Why / Example / Safety / References. */
+  readonly doc: string;
+  readonly defaultEnabled: boolean;
+  /** hadolint rule ids this pass fixes, so `# hadolint ignore=` is honoured. */
+  readonly hadolintRules?: readonly string[];
+}
+
+export interface Pass {
+  readonly meta: PassMeta;
+  /** Pure: reads nothing but its arguments, prints nothing, never throws on valid input. */
+  run(file: ParsedDockerfile, options: PassOptions): PassResult;
+}

@@ -1,0 +1,88 @@
+/**
+ * Every real-world Dockerfile in ../shared/corpus goes through dfopt with all
+ * default passes: no crash, output re-parses, a second run changes nothing,
+ * the diff applied with `git apply` gives exactly the written result, and
+ * every comment line of the input survives.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DockerfileError, optimizeDockerfile } from "../src/api.js";
+import { parseDockerfile } from "../src/dockerfile.js";
+import { unifiedDiff } from "../src/diff.js";
+import type { OptimizeResult } from "../src/pipeline.js";
+import { sharedCorpusFiles } from "./support/shared-corpus.js";
+
+const files = sharedCorpusFiles();
+const results = new Map<string, OptimizeResult>();
+const rejected = new Map<string, string>();
+
+beforeAll(() => {
+  for (const f of files) {
+    try {
+      results.set(f.name, optimizeDockerfile(f.text));
+    } catch (error) {
+      // Only a clear "this is not a valid Dockerfile" refusal is acceptable.
+      if (error instanceof DockerfileError) rejected.set(f.name, error.message);
+      else throw error;
+    }
+  }
+}, 120_000);
+
+describe.skipIf(files.length === 0)("shared corpus (real Dockerfiles)", () => {
+  it("goes through without a crash; only invalid Dockerfiles are refused", () => {
+    expect(results.size + rejected.size).toBe(files.length);
+    // Refusals must be rare and each must be a genuinely invalid file.
+    expect(rejected.size / files.length).toBeLessThan(0.02);
+    for (const r of results.values()) {
+      expect(r.passFailures).toEqual([]);
+      expect(r.converged).toBe(true);
+    }
+  });
+
+  it("every output re-parses and is a fixed point (idempotent)", () => {
+    for (const [name, r] of results) {
+      if (r.output === r.input) continue;
+      expect(() => parseDockerfile(r.output), name).not.toThrow();
+      expect(optimizeDockerfile(r.output).output, name).toBe(r.output);
+    }
+  }, 120_000);
+
+  it("keeps every comment line of the input", () => {
+    for (const [name, r] of results) {
+      if (r.output === r.input) continue;
+      const outputLines = new Set(r.output.split(/\r?\n/).map((l) => l.trim()));
+      for (const line of r.input.split(/\r?\n/)) {
+        const t = line.trim();
+        if (t.startsWith("#")) expect(outputLines.has(t), `${name}: lost comment ${t}`).toBe(true);
+      }
+    }
+  });
+
+  describe("the diff applied with git apply gives the written result", () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(path.join(tmpdir(), "dfopt-apply-"));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("for every changed file, in one combined patch", () => {
+      let patch = "";
+      const changed: [string, OptimizeResult][] = [];
+      for (const [name, r] of results) {
+        if (r.output === r.input) continue;
+        const rel = `files/${name}`;
+        mkdirSync(path.join(dir, "files"), { recursive: true });
+        writeFileSync(path.join(dir, rel), r.input);
+        patch += unifiedDiff(r.input, r.output, { path: rel, changes: r.applied });
+        changed.push([rel, r]);
+      }
+      if (changed.length === 0) return;
+      writeFileSync(path.join(dir, "all.patch"), patch);
+      execFileSync("git", ["apply", "--whitespace=nowarn", "all.patch"], { cwd: dir, stdio: "pipe" });
+      for (const [rel, r] of changed) expect(readFileSync(path.join(dir, rel), "utf8"), rel).toBe(r.output);
+    });
+  });
+});

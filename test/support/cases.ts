@@ -1,0 +1,39 @@
+/**
+ * Fixture cases in corpus/<case>/ (jscodeshift style): `Dockerfile` in,
+ * `expected.Dockerfile` out (absent: must stay unchanged), `README` saying
+ * what the case proves, optional `options.json` ({ only, skip, enable,
+ * unsafe }) to focus the case on some passes.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import type { OptimizeTextOptions } from "../../src/api.js";
+
+export const CORPUS_DIR = path.resolve(import.meta.dirname, "../../corpus");
+
+export interface FixtureCase {
+  readonly name: string;
+  readonly input: string;
+  readonly expected: string;
+  readonly readme: string;
+  readonly options: OptimizeTextOptions;
+}
+
+export function loadCases(dir = CORPUS_DIR): FixtureCase[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort()
+    .map((name) => {
+      const caseDir = path.join(dir, name);
+      const input = readFileSync(path.join(caseDir, "Dockerfile"), "utf8");
+      const expectedPath = path.join(caseDir, "expected.Dockerfile");
+      const expected = existsSync(expectedPath) ? readFileSync(expectedPath, "utf8") : input;
+      const readmePath = path.join(caseDir, "README");
+      const readme = existsSync(readmePath) ? readFileSync(readmePath, "utf8").trim() : "";
+      const optionsPath = path.join(caseDir, "options.json");
+      const options = existsSync(optionsPath)
+        ? (JSON.parse(readFileSync(optionsPath, "utf8")) as OptimizeTextOptions)
+        : {};
+      return { name, input, expected, readme, options };
+    });
+}
