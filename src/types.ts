@@ -42,6 +42,20 @@ export interface PassResult {
   readonly skips: readonly Skip[];
 }
 
+/**
+ * What the CLI knows about the build context (the Dockerfile's directory by
+ * default). Passes never read files; the CLI reads these for them. Absent
+ * (null) when dfopt reads stdin and the context is unknown.
+ */
+export interface BuildContext {
+  /** Contents of `.dockerignore`, or null when the context has none. */
+  readonly dockerignore: string | null;
+  /** Whether a file or directory exists, by path relative to the context root. */
+  readonly exists: (relativePath: string) => boolean;
+  /** A small text file's contents (e.g. an entrypoint script), or null. */
+  readonly readText: (relativePath: string) => string | null;
+}
+
 /** Options every pass may read; all have defaults so passes stay total. */
 export interface PassOptions {
   /** `mount`: BuildKit cache mounts; `none`: no caches kept anywhere. */
@@ -50,12 +64,15 @@ export interface PassOptions {
   readonly debianRelease: string;
   /** Ids of the passes enabled in this run (passes compose with each other). */
   readonly enabledPasses: ReadonlySet<string>;
+  /** The build context, or null when unknown (stdin). */
+  readonly buildContext: BuildContext | null;
 }
 
 export const defaultPassOptions: PassOptions = {
   cacheStrategy: "mount",
   debianRelease: "bookworm",
   enabledPasses: new Set(),
+  buildContext: null,
 };
 
 export interface PassMeta {

@@ -1,0 +1,3 @@
+"""Product catalog service."""
+
+__version__ = "2.3.0"

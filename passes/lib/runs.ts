@@ -1,0 +1,101 @@
+/**
+ * Walking RUN instructions with what a pass needs next to each: its parsed
+ * shell script, its stage context, and edit helpers that map shell offsets
+ * back to the file. Edits made through these helpers touch only the bytes
+ * that must change.
+ */
+import type { InstructionNode, ParsedDockerfile } from "../../src/dockerfile.js";
+import { fileRangeOf } from "../../src/logical.js";
+import type { ShellScript, SimpleCommand, Span } from "../../src/shell.js";
+import { allSimpleCommands } from "../../src/shell-facts.js";
+import { contextAt, isPosixShell, type InstructionContext } from "../../src/stage-facts.js";
+import type { Edit } from "../../src/types.js";
+import { packageManagerCall, type PackageManagerCall } from "./package-managers.js";
+
+export interface RunInfo {
+  readonly node: InstructionNode;
+  readonly script: ShellScript;
+  readonly context: InstructionContext;
+}
+
+export type RunRefusal = { readonly node: InstructionNode; readonly reason: string };
+
+/**
+ * Every shell-form RUN whose body parses under a POSIX shell. RUNs that
+ * can't be analysed come back as refusals so passes can report them.
+ */
+export function analysableRuns(file: ParsedDockerfile): { runs: RunInfo[]; refused: RunRefusal[] } {
+  const runs: RunInfo[] = [];
+  const refused: RunRefusal[] = [];
+  for (const node of file.instructions) {
+    if (node.keyword !== "RUN") continue;
+    if (node.form !== "shell" || !node.shell) continue;
+    if (!node.shell.parse.ok) {
+      refused.push({ node, reason: `RUN body does not parse as shell (${node.shell.parse.error})` });
+      continue;
+    }
+    const context = contextAt(file, node);
+    if (!isPosixShell(context)) {
+      refused.push({ node, reason: `RUN runs under SHELL ${JSON.stringify(context.shell)}, not a POSIX shell` });
+      continue;
+    }
+    runs.push({ node, script: node.shell.parse.script, context });
+  }
+  return { runs, refused };
+}
+
+/** Package-manager calls anywhere in a RUN body. */
+export function packageManagerCalls(script: ShellScript): PackageManagerCall[] {
+  const calls: PackageManagerCall[] = [];
+  for (const command of allSimpleCommands(script.statements)) {
+    const call = packageManagerCall(command);
+    if (call) calls.push(call);
+  }
+  return calls;
+}
+
+/** File range of a span of the RUN's shell body. */
+export function fileSpan(node: InstructionNode, span: Span): { start: number; end: number } {
+  return fileRangeOf(node.shell!.logical, span.start, span.end);
+}
+
+/** Replace a span of the shell body (a word, a command…) with new text. */
+export function replaceSpan(node: InstructionNode, span: Span, newText: string): Edit {
+  const { start, end } = fileSpan(node, span);
+  return { start, end, newText };
+}
+
+/**
+ * Remove one word of a command together with the blank before it, keeping
+ * line continuations intact: `pip install --no-cache-dir -r x` loses
+ * ` --no-cache-dir`.
+ */
+export function removeWord(file: ParsedDockerfile, node: InstructionNode, command: SimpleCommand, index: number): Edit {
+  const word = command.words[index]!;
+  const { start, end } = fileSpan(node, word);
+  let from = start;
+  while (from > node.start && (file.text[from - 1] === " " || file.text[from - 1] === "\t")) from--;
+  // At the start of a continued line, eat the blanks after the word instead.
+  if (from > 0 && (file.text[from - 1] === "\n" || file.text[from - 1] === "\r")) {
+    let to = end;
+    while (to < node.end && (file.text[to] === " " || file.text[to] === "\t")) to++;
+    return { start, end: to, newText: "" };
+  }
+  return { start: from, end, newText: "" };
+}
+
+/** Insert text right after a word of a command (e.g. a flag after `install`). */
+export function insertAfterWord(node: InstructionNode, command: SimpleCommand, index: number, text: string): Edit {
+  const { end } = fileSpan(node, command.words[index]!);
+  return { start: end, end, newText: text };
+}
+
+/**
+ * Insert a RUN flag (e.g. `--mount=type=cache,target=/root/.cache/pip`)
+ * right after the existing flags, or after `RUN` when there are none.
+ */
+export function insertRunFlag(file: ParsedDockerfile, node: InstructionNode, flagText: string): Edit {
+  const last = node.flags[node.flags.length - 1];
+  const at = last ? last.end : node.start + "RUN".length;
+  return { start: at, end: at, newText: ` ${flagText}` };
+}
