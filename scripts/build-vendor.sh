@@ -22,7 +22,7 @@ PURE_DEBS=(
   python3-blinker python3-requests python3-urllib3 python3-idna python3-certifi
   python3-chardet python3-waitress python3-gunicorn python3-bottle python3-tabulate
   python3-dateutil python3-six python3-attr python3-packaging
-  python3-prometheus-client python3-structlog python3-dotenv python3-pydantic
+  python3-prometheus-client python3-decorator python3-structlog python3-dotenv python3-pydantic
   python3-typing-extensions python3-toml
 )
 # Packages whose C accelerator is optional: the .so is dropped and the package

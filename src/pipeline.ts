@@ -5,6 +5,7 @@
  */
 import { parseDockerfile, type ParsedDockerfile } from "./dockerfile.js";
 import { applyEdits, changesConflict, OffsetMapper } from "./edits.js";
+import { findSuppressions, isSuppressed } from "./suppress.js";
 import type { Change, Pass, PassOptions, Safety } from "./types.js";
 
 export const MAX_ROUNDS = 10;
@@ -69,12 +70,12 @@ export function optimize(input: string, options: OptimizeOptions): OptimizeResul
   let rounds = 0;
   let converged = false;
 
+  const original = parseLines(input, bom);
   while (rounds < MAX_ROUNDS) {
     rounds++;
     const proposed = runPasses(parsed, options, passFailures);
     skips = proposed.skips;
     const toOriginal = (offset: number) => mappers.reduceRight((o, m) => m.toOld(o), offset);
-    const original = parseLines(input, bom);
     const report = (change: Change): ReportedChange => describe(change, (o) => original(toOriginal(o)));
 
     const candidates: Change[] = [];
@@ -125,11 +126,13 @@ function runPasses(
 ): { changes: Change[]; skips: ReportedSkip[] } {
   const changes: Change[] = [];
   const skips: ReportedSkip[] = [];
+  const suppressions = findSuppressions(parsed, options.passes);
+  if (suppressions.wholeFile) return { changes, skips };
   for (const pass of options.passes) {
     if (failures.has(pass.meta.id)) continue;
     try {
       const result = pass.run(parsed, options.passOptions);
-      changes.push(...result.changes);
+      for (const change of result.changes) if (!isSuppressed(change, suppressions)) changes.push(change);
       for (const s of result.skips) skips.push({ pass: s.pass, line: parsed.lines.lineAt(s.at) + 1, reason: s.reason });
     } catch (error) {
       // A crashing pass is a dfopt bug: report it and go on without that pass.
