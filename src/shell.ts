@@ -121,7 +121,11 @@ export function parseShell(source: string): ShellParse {
   const root = tree.rootNode;
   if (root.hasError) return { ok: false, error: describeError(root) };
   const comments: ShellComment[] = [];
-  const statements = new Converter(comments).statements(root);
+  const converter = new Converter(comments);
+  const statements = converter.statements(root);
+  // A construct the model doesn't know is treated like a syntax error: passes
+  // leave the RUN alone rather than reason about a partial picture.
+  if (converter.unknown) return { ok: false, error: `unsupported shell construct (${converter.unknown})` };
   return { ok: true, script: { source, statements, comments } };
 }
 
@@ -167,6 +171,9 @@ const STATEMENT_TYPES = new Set([
 ]);
 
 class Converter {
+  /** Type of the first node the model has no place for, if any. */
+  unknown: string | null = null;
+
   constructor(private readonly commentSink: ShellComment[]) {}
 
   /** The statements directly inside `parent` (a program, block, do group, if…). */
@@ -199,30 +206,54 @@ class Converter {
   private andOr(node: SyntaxNode): AndOr {
     const pipelines: Pipeline[] = [];
     const ops: AndOrOp[] = [];
-    const visit = (n: SyntaxNode, trailingRedirects: Redirect[]): void => {
+    const trailingWords: ShellWord[] = [];
+    // `prefix`: pipeline elements that belong in front of the leftmost pipeline
+    // of `n` (see the `a | b && c` quirk below).
+    const visit = (n: SyntaxNode, trailingRedirects: Redirect[], prefix: Command[]): void => {
       if (n.type === "list") {
         const [left, op, right] = [n.child(0)!, n.child(1)!, n.child(2)!];
-        visit(left, []);
+        visit(left, [], prefix);
         ops.push(op.type === "||" ? "||" : "&&");
-        visit(right, trailingRedirects);
+        visit(right, trailingRedirects, []);
         return;
       }
       // tree-sitter-bash quirk: in `a && b >x` it wraps the whole list in the
       // redirect. Bash applies a redirect to the last command only.
-      if (n.type === "redirected_statement" && n.child(0)?.type === "list") {
-        visit(n.child(0)!, [...this.redirectsOf(n), ...trailingRedirects]);
+      if (
+        n.type === "redirected_statement" &&
+        ["list", "pipeline", "negated_command"].includes(n.child(0)?.type ?? "")
+      ) {
+        const parts = this.redirectParts(n);
+        trailingWords.push(...parts.extraWords);
+        visit(n.child(0)!, [...parts.redirects, ...trailingRedirects], prefix);
+        return;
+      }
+      // tree-sitter-bash quirk: `a | b | c && d` comes out as `a | (b | c && d)`.
+      // In the shell `|` binds tighter than `&&`/`||`: hoist the list out.
+      const elements = n.type === "pipeline" ? n.namedChildren.filter((c) => c.type !== "comment") : [];
+      const last = elements[elements.length - 1];
+      if (last && (last.type === "list" || (last.type === "redirected_statement" && last.child(0)?.type === "list"))) {
+        const leading = [...prefix, ...elements.slice(0, -1).map((c) => this.command(c))];
+        visit(last, trailingRedirects, leading);
         return;
       }
       const pipeline = this.pipeline(n);
+      let commands = [...prefix, ...pipeline.commands];
       if (trailingRedirects.length > 0) {
-        const last = pipeline.commands[pipeline.commands.length - 1]!;
-        const patched: Command = { ...last, redirects: [...last.redirects, ...trailingRedirects] };
-        pipelines.push({ ...pipeline, commands: [...pipeline.commands.slice(0, -1), patched] });
-      } else {
-        pipelines.push(pipeline);
+        let lastCommand = commands[commands.length - 1]!;
+        lastCommand = { ...lastCommand, redirects: [...lastCommand.redirects, ...trailingRedirects] };
+        if (lastCommand.kind === "simple" && trailingWords.length > 0) {
+          const words = joinAdjacent(
+            [...lastCommand.words, ...trailingWords.splice(0)].sort((a, b) => a.start - b.start),
+          );
+          lastCommand = { ...lastCommand, words, name: words[0]?.value ?? null };
+        }
+        commands = [...commands.slice(0, -1), lastCommand];
       }
+      const start = prefix.length > 0 ? prefix[0]!.start : pipeline.start;
+      pipelines.push({ ...pipeline, start, commands });
     };
-    visit(node, []);
+    visit(node, [], []);
     return { start: node.startIndex, end: node.endIndex, pipelines, ops };
   }
 
@@ -251,19 +282,33 @@ class Converter {
   }
 
   private redirectsOf(node: SyntaxNode): Redirect[] {
-    const out: Redirect[] = [];
+    return this.redirectParts(node).redirects;
+  }
+
+  /**
+   * Redirects of a node, plus words tree-sitter-bash wrongly put inside a
+   * redirect: in `echo a > f b`, bash passes `b` to echo; tree-sitter makes
+   * it a second destination of `>`.
+   */
+  private redirectParts(node: SyntaxNode): { redirects: Redirect[]; extraWords: ShellWord[] } {
+    const redirects: Redirect[] = [];
+    const extraWords: ShellWord[] = [];
     for (const child of node.namedChildren) {
       if (!REDIRECT_TYPES.has(child.type)) continue;
-      const target = child.namedChildren.filter((c) => c.type !== "file_descriptor").pop();
+      const operands = child.namedChildren.filter((c) => c.type !== "file_descriptor");
+      const target = child.type === "file_redirect" ? operands[0] : operands[operands.length - 1];
+      const extras = child.type === "file_redirect" ? operands.slice(1) : [];
       const opNode = child.children.find((c) => !c.isNamed);
-      out.push({
+      const end = extras.length > 0 ? target!.endIndex : child.endIndex;
+      redirects.push({
         start: child.startIndex,
-        end: child.endIndex,
+        end,
         op: opNode?.type ?? "",
         target: target ? staticValue(target) : null,
       });
+      extraWords.push(...extras.map(word));
     }
-    return out;
+    return { redirects, extraWords };
   }
 
   private command(node: SyntaxNode): Command {
@@ -271,7 +316,11 @@ class Converter {
     if (node.type === "redirected_statement") {
       const body = node.child(0)!;
       const command = REDIRECT_TYPES.has(body.type) ? this.simple(node, span) : this.command(body);
-      return { ...command, ...span, redirects: [...command.redirects, ...this.redirectsOf(node)] };
+      const { redirects, extraWords } = this.redirectParts(node);
+      const withRedirects = { ...command, ...span, redirects: [...command.redirects, ...redirects] };
+      if (extraWords.length === 0 || withRedirects.kind !== "simple") return withRedirects;
+      const words = joinAdjacent([...withRedirects.words, ...extraWords].sort((a, b) => a.start - b.start));
+      return { ...withRedirects, words, name: words[0]?.value ?? null };
     }
     switch (node.type) {
       case "command":
@@ -282,6 +331,7 @@ class Converter {
         return this.simple(node, span);
     }
     const kind = COMPOUND_KINDS[node.type] ?? "other";
+    if (kind === "other") this.unknown ??= node.type;
     if (kind === "block" && node.text.startsWith("((")) {
       // tree-sitter-bash reads `(( i++ ))` as a block holding an expression.
       return { ...span, kind: "arith", redirects: [], inner: [] };
@@ -305,7 +355,8 @@ class Converter {
       if (node.type === "variable_assignment") break;
       switch (child.type) {
         case "variable_assignment":
-          if (node.type === "declaration_command") words.push(word(child));
+          // After the command name, `if=/dev/zero` (dd) is an ordinary argument.
+          if (node.type === "declaration_command" || words.length > 0) words.push(word(child));
           else addAssign(child);
           break;
         case "variable_assignments":
@@ -334,8 +385,28 @@ class Converter {
           }
       }
     }
-    return { ...span, kind: "simple", assigns, words, redirects, name: words[0]?.value ?? null };
+    const joined = joinAdjacent(words);
+    return { ...span, kind: "simple", assigns, words: joined, redirects, name: joined[0]?.value ?? null };
   }
+}
+
+/**
+ * Shell words are split by blanks only, so two argument nodes with no gap
+ * between them are one word. tree-sitter-bash sometimes splits a word (e.g.
+ * `a-$V.tar.gz` after an earlier `$V`); rejoin such pieces.
+ */
+function joinAdjacent(words: ShellWord[]): ShellWord[] {
+  const out: ShellWord[] = [];
+  for (const w of words) {
+    const last = out[out.length - 1];
+    if (last && last.end === w.start) {
+      const value = last.value !== null && w.value !== null ? last.value + w.value : null;
+      out[out.length - 1] = { start: last.start, end: w.end, source: last.source + w.source, value };
+    } else {
+      out.push(w);
+    }
+  }
+  return out;
 }
 
 function word(node: SyntaxNode): ShellWord {
@@ -357,6 +428,11 @@ function staticValue(node: SyntaxNode): string | null {
       return value === null ? null : `${node.child(0)?.text ?? ""}=${value}`;
     }
     case "string": {
+      // Only the two quotes may be anonymous; a bare `$` piece means tree-sitter
+      // saw an expansion-like `$` (e.g. `"a$|b"`) that it did not name.
+      if (node.children.filter((c) => !c.isNamed).length > 2) return null;
+      // `" "`: blanks only, which tree-sitter keeps in no child at all.
+      if (node.namedChildCount === 0) return node.text.slice(1, -1);
       let value = "";
       for (const child of node.namedChildren) {
         if (child.type !== "string_content") return null;
@@ -365,6 +441,8 @@ function staticValue(node: SyntaxNode): string | null {
       return value;
     }
     case "concatenation": {
+      // An anonymous `$` piece is an expansion tree-sitter failed to name.
+      if (node.children.some((c) => !c.isNamed)) return null;
       let value = "";
       for (const child of node.namedChildren) {
         const part = staticValue(child);

@@ -27,7 +27,8 @@ export function findSuppressions(file: ParsedDockerfile, passes: readonly Pass[]
   for (const pass of passes) {
     for (const rule of pass.meta.hadolintRules ?? []) byRule.set(rule, [...(byRule.get(rule) ?? []), pass.meta.id]);
   }
-  const add = (pass: string, range: { start: number; end: number }) => ranges.set(pass, [...(ranges.get(pass) ?? []), range]);
+  const add = (pass: string, range: { start: number; end: number }) =>
+    ranges.set(pass, [...(ranges.get(pass) ?? []), range]);
   for (const node of file.instructions) {
     // Walk the comment lines directly above the instruction.
     for (let line = node.line - 2; line >= 0; line--) {
@@ -36,7 +37,12 @@ export function findSuppressions(file: ParsedDockerfile, passes: readonly Pass[]
       const range = { start: node.start, end: node.end };
       const dfopt = DFOPT_IGNORE.exec(text);
       if (dfopt) {
-        const ids = dfopt[1] ? dfopt[1].split(",").map((s) => s.trim()).filter(Boolean) : ["*"];
+        const ids = dfopt[1]
+          ? dfopt[1]
+              .split(",")
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : ["*"];
         for (const id of ids) add(id, range);
       }
       const hadolint = HADOLINT_IGNORE.exec(text);
@@ -56,7 +62,14 @@ export function findSuppressions(file: ParsedDockerfile, passes: readonly Pass[]
 export function isSuppressed(change: Change, suppressions: Suppressions): boolean {
   if (suppressions.wholeFile) return true;
   const ranges = [...(suppressions.ranges.get(change.pass) ?? []), ...(suppressions.ranges.get("*") ?? [])];
-  return change.edits.some((e) => ranges.some((r) => e.start <= r.end && e.end >= r.start && !(e.start === e.end && e.start === r.start && isLineStartInsertion(e.newText))));
+  return change.edits.some((e) =>
+    ranges.some(
+      (r) =>
+        e.start <= r.end &&
+        e.end >= r.start &&
+        !(e.start === e.end && e.start === r.start && isLineStartInsertion(e.newText)),
+    ),
+  );
 }
 
 /** An insertion of whole lines right before an instruction doesn't touch it. */
