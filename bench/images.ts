@@ -86,8 +86,11 @@ async function main(): Promise<number> {
     rows.push({ app: app.name, report, sizeChange, warmSpeedup, ok: n.built && !smokeRegressed });
   }
 
-  const fmt = (v: number | undefined, unit: string, digits = 1) => (v === undefined ? "-" : `${v.toFixed(digits)}${unit}`);
-  console.log("\n| app | changes | size before | size after | change | layers | warm before | warm after | speedup | smoke before | smoke after |");
+  const fmt = (v: number | undefined, unit: string, digits = 1) =>
+    v === undefined ? "-" : `${v.toFixed(digits)}${unit}`;
+  console.log(
+    "\n| app | changes | size before | size after | change | layers | warm before | warm after | speedup | smoke before | smoke after |",
+  );
   console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |");
   for (const r of rows) {
     const o = r.report.original;
@@ -103,14 +106,20 @@ async function main(): Promise<number> {
   const smokePass = rows.filter((r) => r.report.optimized.smoke === "pass").length;
   const medianSize = median(sizes);
   const medianSpeedup = median(speedups);
-  console.log(`\nworst case: size change ${worstSize?.toFixed(1) ?? "-"}%, warm rebuild speedup ${worstSpeedup?.toFixed(1) ?? "-"}x`);
+  console.log(
+    `\nworst case: size change ${worstSize?.toFixed(1) ?? "-"}%, warm rebuild speedup ${worstSpeedup?.toFixed(1) ?? "-"}x`,
+  );
   for (const r of rows.filter((x) => !x.ok)) {
     console.log(`FAILED: ${r.app}: ${r.report.optimized.error ?? r.report.optimized.smokeOutput ?? "smoke failed"}`);
   }
   mkdirSync(path.join(root, "bench/results"), { recursive: true });
   writeFileSync(
     path.join(root, "bench/results/images.json"),
-    JSON.stringify({ rows, medianSizeChange: medianSize, medianWarmSpeedup: medianSpeedup, worstSize, worstSpeedup }, null, 2),
+    JSON.stringify(
+      { rows, medianSizeChange: medianSize, medianWarmSpeedup: medianSpeedup, worstSize, worstSpeedup },
+      null,
+      2,
+    ),
   );
   const sign = medianSize !== null && medianSize > 0 ? "+" : "";
   console.log(

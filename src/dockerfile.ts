@@ -217,15 +217,11 @@ function buildNode(
   const start = lines.offsetAt(range.start);
   const end = lines.offsetAt(range.end);
   const flags = readFlags(instruction, lines);
-  const args: Argument[] = instruction.getArguments().map((a) => {
-    const r = a.getRange();
-    return { value: a.getValue(), start: lines.offsetAt(r.start), end: lines.offsetAt(r.end) };
-  });
   const afterKeyword = lines.offsetAt(instruction.getInstructionRange().end);
   const afterFlags = flags.length > 0 ? flags[flags.length - 1]!.end : afterKeyword;
-  const bodyStart = args.length > 0 ? args[0]!.start : end;
+  const bodyStart = skipBlanks(text, afterFlags, end, escapeChar);
   const heredocs =
-    "getHeredocs" in instruction
+    keyword === "RUN" || keyword === "COPY" || keyword === "ADD"
       ? (
           instruction as unknown as { getHeredocs(): { getDelimiterRange(): unknown; getName(): string }[] }
         ).getHeredocs()
@@ -238,14 +234,14 @@ function buildNode(
       );
     }
   }
-  const execArgs = readExecArgs(instruction);
+  const bracketed = text[bodyStart] === "[" && EXEC_FORM.has(keyword);
+  const execArgs = bracketed ? readExecArgs(instruction) : null;
   const form: BodyForm =
     heredocs.length > 0 ? "heredoc" : execArgs !== null ? "exec" : bodyStart < end ? "shell" : "none";
-  let shell: ShellBody | null = null;
-  if (form === "shell" && (keyword === "RUN" || keyword === "CMD" || keyword === "ENTRYPOINT")) {
-    const logical = logicalText(text, Math.max(bodyStart, afterFlags), end, escapeChar);
-    shell = { logical, parse: parseShell(logical.text) };
-  }
+  // dockerfile-ast computes arguments (and shell bodies are parsed) on first
+  // use only: most passes look at a few instruction kinds.
+  let args: Argument[] | undefined;
+  let shell: ShellBody | null | undefined;
   return {
     keyword,
     index,
@@ -253,14 +249,58 @@ function buildNode(
     end,
     line: range.start.line + 1,
     flags,
-    args,
+    get args() {
+      args ??= instruction.getArguments().map((a) => {
+        const r = a.getRange();
+        return { value: a.getValue(), start: lines.offsetAt(r.start), end: lines.offsetAt(r.end) };
+      });
+      return args;
+    },
     bodyStart,
     form,
     execArgs,
-    shell,
+    get shell() {
+      if (shell === undefined) {
+        shell = null;
+        if (form === "shell" && SHELL_FORM.has(keyword)) {
+          const logical = logicalText(text, bodyStart, end, escapeChar);
+          shell = { logical, parse: parseShell(logical.text) };
+        }
+      }
+      return shell;
+    },
     stage,
     ast: instruction,
   };
+}
+
+const EXEC_FORM = new Set(["RUN", "CMD", "ENTRYPOINT", "COPY", "ADD", "SHELL", "VOLUME", "HEALTHCHECK"]);
+const SHELL_FORM = new Set(["RUN", "CMD", "ENTRYPOINT"]);
+
+/** Skip blanks, line continuations and the comment lines Docker drops inside them. */
+function skipBlanks(text: string, from: number, end: number, escapeChar: string): number {
+  let i = from;
+  while (i < end) {
+    const c = text[i];
+    if (c === " " || c === "\t") {
+      i++;
+    } else if (c === escapeChar && /^[ \t]*(\r?\n|$)/.test(text.slice(i + 1, Math.min(end, i + 200)))) {
+      i = text.indexOf("\n", i);
+      if (i < 0 || i >= end) return end;
+      i++;
+      // Comment lines and blank lines right after a continuation are dropped by Docker.
+      while (i < end) {
+        const lineEnd = text.indexOf("\n", i);
+        const line = text.slice(i, lineEnd < 0 ? end : Math.min(lineEnd, end)).trim();
+        if (line !== "" && !line.startsWith("#")) break;
+        if (lineEnd < 0 || lineEnd >= end) return end;
+        i = lineEnd + 1;
+      }
+    } else {
+      break;
+    }
+  }
+  return i;
 }
 
 function readFlags(instruction: Instruction, lines: LineIndex): Flag[] {

@@ -26,7 +26,10 @@ export interface CommandResult {
   readonly seconds: number;
 }
 
-export function docker(args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CommandResult> {
+export function docker(
+  args: readonly string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CommandResult> {
   const started = performance.now();
   return new Promise((resolve) => {
     const child = spawn(DOCKER, args, {
@@ -91,4 +94,3 @@ export async function imagePaths(tag: string): Promise<Set<string>> {
 export async function removeImage(tag: string): Promise<void> {
   await docker(["image", "rm", "-f", tag]);
 }
-

@@ -77,7 +77,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   const optimizedText = options.optimizedText ?? result!.output;
   const changes = result ? result.applied.length : 0;
 
-  const unsupported = unsupportedOnEngine(originalText, serverVersion) ?? unsupportedOnEngine(optimizedText, serverVersion);
+  const unsupported =
+    unsupportedOnEngine(originalText, serverVersion) ?? unsupportedOnEngine(optimizedText, serverVersion);
   const touched = options.touch ?? pickSourceFile(context);
   const base = {
     dockerfile,
@@ -92,7 +93,10 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   }
 
   const work = mkdtempSync(path.join(tmpdir(), "dfopt-verify-"));
-  const id = `${path.basename(context).toLowerCase().replace(/[^a-z0-9_.-]/g, "-")}-${process.pid}`;
+  const id = `${path
+    .basename(context)
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]/g, "-")}-${process.pid}`;
   const tags = { original: `dfopt-verify/${id}:original`, optimized: `dfopt-verify/${id}:optimized` };
   try {
     const optimizedPath = path.join(work, "Dockerfile.optimized");
@@ -134,7 +138,8 @@ async function buildVariant(
   // Cold means cold: no layer cache and empty cache mounts.
   await docker(["builder", "prune", "-af"]);
   const cold = await docker(["build", "-f", dockerfile, "-t", tag, context]);
-  if (cold.code !== 0) return { built: false, error: lastLines(cold.stderr), smoke: "not-run", coldSeconds: cold.seconds };
+  if (cold.code !== 0)
+    return { built: false, error: lastLines(cold.stderr), smoke: "not-run", coldSeconds: cold.seconds };
   const facts = await imageFacts(tag);
   let smokeResult: VariantReport["smoke"] = "not-run";
   let smokeOutput: string | undefined;
@@ -159,7 +164,15 @@ async function buildVariant(
       await removeImage(`${tag}-warm`);
     }
   }
-  return { built: true, coldSeconds: cold.seconds, warmSeconds, sizeBytes: facts.sizeBytes, layers: facts.layers, smoke: smokeResult, smokeOutput };
+  return {
+    built: true,
+    coldSeconds: cold.seconds,
+    warmSeconds,
+    sizeBytes: facts.sizeBytes,
+    layers: facts.layers,
+    smoke: smokeResult,
+    smokeOutput,
+  };
 }
 
 /** Why this engine can't build the file, or null. */
@@ -183,7 +196,8 @@ export function unsupportedOnEngine(text: string, serverVersion: string): string
 
 /** A source file to edit for the warm-rebuild measurement: app code, not a manifest. */
 export function pickSourceFile(context: string): string | null {
-  const manifests = /^(requirements.*\.txt|constraints.*\.txt|pyproject\.toml|poetry\.lock|uv\.lock|Pipfile(\.lock)?|setup\.(py|cfg)|package(-lock)?\.json|yarn\.lock|pnpm-lock\.yaml|go\.(mod|sum)|Gemfile(\.lock)?|Cargo\.(toml|lock)|Dockerfile.*)$/i;
+  const manifests =
+    /^(requirements.*\.txt|constraints.*\.txt|pyproject\.toml|poetry\.lock|uv\.lock|Pipfile(\.lock)?|setup\.(py|cfg)|package(-lock)?\.json|yarn\.lock|pnpm-lock\.yaml|go\.(mod|sum)|Gemfile(\.lock)?|Cargo\.(toml|lock)|Dockerfile.*)$/i;
   const candidates: string[] = [];
   for (const name of readdirSync(context)) {
     const full = path.join(context, name);
