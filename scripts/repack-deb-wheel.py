@@ -271,7 +271,7 @@ def repack(deb: str, out_dir: str, drop_ext: bool, drop_requires: set[str]) -> l
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--out", required=True, help="directory to write wheels to")
     ap.add_argument("--drop-ext", action="store_true",
                     help="drop compiled *.so files (package must have a pure-Python fallback)")

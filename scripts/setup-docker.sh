@@ -230,7 +230,7 @@ build_debian_slim() {
   rootfs=$(mktemp -d /var/tmp/dfopt-rootfs.XXXXXX)
   # shellcheck disable=SC2064  # expand now: the trap must remove this dir
   trap "rm -rf '$rootfs'" EXIT
-  log "debootstrap --variant=minbase bookworm (1-3 minutes)"
+  log "debootstrap --variant=minbase bookworm (about a minute)"
   if ! debootstrap --variant=minbase bookworm "$rootfs" "$DEBIAN_MIRROR" >"$CACHE/debootstrap.log" 2>&1; then
     tail -n 20 "$CACHE/debootstrap.log" >&2
     die "debootstrap failed; see $CACHE/debootstrap.log"
@@ -247,9 +247,12 @@ build_debian_slim() {
 }
 
 build_base() {  # build_base DIR TAG  -- Dockerfile under bench/base-images
+  local blog="$CACHE/build-$1.log"
   log "building $2 from bench/base-images/$1"
-  DOCKER_BUILDKIT=1 "$DOCKER" build -q -t "$2" "$ROOT/bench/base-images/$1" >/dev/null \
-    || die "building $2 failed (run: DOCKER_BUILDKIT=1 $DOCKER build $ROOT/bench/base-images/$1)"
+  if ! DOCKER_BUILDKIT=1 "$DOCKER" build --progress=plain -t "$2" "$ROOT/bench/base-images/$1" >"$blog" 2>&1; then
+    tail -n 30 "$blog" >&2
+    die "building $2 failed; full log: $blog"
+  fi
 }
 
 mkdir -p "$CACHE"
