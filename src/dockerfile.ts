@@ -250,10 +250,7 @@ function buildNode(
     line: range.start.line + 1,
     flags,
     get args() {
-      args ??= instruction.getArguments().map((a) => {
-        const r = a.getRange();
-        return { value: a.getValue(), start: lines.offsetAt(r.start), end: lines.offsetAt(r.end) };
-      });
+      args ??= cachedArguments(instruction, text.slice(start, end), start, lines);
       return args;
     },
     bodyStart,
@@ -272,6 +269,26 @@ function buildNode(
     stage,
     ast: instruction,
   };
+}
+
+/**
+ * dockerfile-ast re-splits arguments on every call, and the engine re-parses
+ * the file every round: remember the split per instruction text (offsets
+ * relative to the instruction), bounded.
+ */
+const argumentCache = new Map<string, { value: string; start: number; end: number }[]>();
+
+function cachedArguments(instruction: Instruction, source: string, start: number, lines: LineIndex): Argument[] {
+  let relative = argumentCache.get(source);
+  if (!relative) {
+    relative = instruction.getArguments().map((a) => {
+      const r = a.getRange();
+      return { value: a.getValue(), start: lines.offsetAt(r.start) - start, end: lines.offsetAt(r.end) - start };
+    });
+    if (argumentCache.size >= 4096) argumentCache.clear();
+    argumentCache.set(source, relative);
+  }
+  return relative.map((a) => ({ value: a.value, start: a.start + start, end: a.end + start }));
 }
 
 const EXEC_FORM = new Set(["RUN", "CMD", "ENTRYPOINT", "COPY", "ADD", "SHELL", "VOLUME", "HEALTHCHECK"]);

@@ -111,7 +111,24 @@ export type ShellParse =
 
 let parser: InstanceType<typeof Parser> | undefined;
 
+/**
+ * Parses are memoised by source: the engine re-parses the whole file every
+ * round, but most RUN bodies come through unchanged, and the model is
+ * immutable, so sharing it is safe. Bounded so a huge batch can't grow it.
+ */
+const cache = new Map<string, ShellParse>();
+const CACHE_LIMIT = 4096;
+
 export function parseShell(source: string): ShellParse {
+  const cached = cache.get(source);
+  if (cached) return cached;
+  const parsed = parseUncached(source);
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(source, parsed);
+  return parsed;
+}
+
+function parseUncached(source: string): ShellParse {
   if (!parser) {
     parser = new Parser();
     parser.setLanguage(Bash as Parameters<InstanceType<typeof Parser>["setLanguage"]>[0]);
