@@ -2,11 +2,13 @@
  * Fixture cases in corpus/<case>/ (jscodeshift style): `Dockerfile` in,
  * `expected.Dockerfile` out (absent: must stay unchanged), `README` saying
  * what the case proves, optional `options.json` ({ only, skip, enable,
- * unsafe }) to focus the case on some passes.
+ * unsafe }) to focus the case on some passes, and an optional `context/`
+ * folder that stands for the build context (its files and .dockerignore).
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { OptimizeTextOptions } from "../../src/api.js";
+import type { BuildContext } from "../../src/types.js";
 
 export const CORPUS_DIR = path.resolve(import.meta.dirname, "../../corpus");
 
@@ -36,4 +38,16 @@ export function loadCases(dir = CORPUS_DIR): FixtureCase[] {
         : {};
       return { name, input, expected, readme, options };
     });
+}
+
+/** A build context backed by a fixture folder. */
+export function folderContext(dir: string): BuildContext {
+  const read = (p: string) => {
+    try {
+      return readFileSync(path.join(dir, p), "utf8");
+    } catch {
+      return null;
+    }
+  };
+  return { dockerignore: read(".dockerignore"), exists: (p) => existsSync(path.join(dir, p)), readText: read };
 }
