@@ -66,13 +66,20 @@ export function replaceSpan(node: InstructionNode, span: Span, newText: string):
 }
 
 /**
- * Remove one word of a command together with the blank before it, keeping
- * line continuations intact: `pip install --no-cache-dir -r x` loses
- * ` --no-cache-dir`.
+ * Remove one word of a command together with the blanks before it:
+ * `pip install --no-cache-dir -r x` loses ` --no-cache-dir`. Removing from
+ * the end of the previous word keeps line continuations intact (a word alone
+ * on the last line takes its `\` line break with it) and lets adjacent words
+ * be removed by separate, non-overlapping edits. Comment lines inside the
+ * continuation are never removed.
  */
 export function removeWord(file: ParsedDockerfile, node: InstructionNode, command: SimpleCommand, index: number): Edit {
   const word = command.words[index]!;
   const { start, end } = fileSpan(node, word);
+  const previous = index > 0 ? fileSpan(node, command.words[index - 1]!) : null;
+  if (previous && !/[\r\n][ \t]*#/.test(file.text.slice(previous.end, start))) {
+    return { start: previous.end, end, newText: "" };
+  }
   let from = start;
   while (from > node.start && (file.text[from - 1] === " " || file.text[from - 1] === "\t")) from--;
   // At the start of a continued line, eat the blanks after the word instead.
