@@ -235,7 +235,7 @@ function buildNode(
     }
   }
   const bracketed = text[bodyStart] === "[" && EXEC_FORM.has(keyword);
-  const execArgs = bracketed ? readExecArgs(instruction) : null;
+  const execArgs = bracketed ? readExecArgs(instruction, text, lines) : null;
   const form: BodyForm =
     heredocs.length > 0 ? "heredoc" : execArgs !== null ? "exec" : bodyStart < end ? "shell" : "none";
   // dockerfile-ast computes arguments (and shell bodies are parsed) on first
@@ -337,15 +337,27 @@ function readFlags(instruction: Instruction, lines: LineIndex): Flag[] {
   });
 }
 
-function readExecArgs(instruction: Instruction): string[] | null {
+function readExecArgs(instruction: Instruction, text: string, lines: LineIndex): string[] | null {
   if (!("getJSONStrings" in instruction)) return null;
   const json = instruction as unknown as {
     getOpeningBracket(): unknown;
     getClosingBracket(): unknown;
-    getJSONStrings(): { getJSONValue(): string }[];
+    getJSONStrings(): {
+      getJSONValue(): string;
+      getRange(): { start: { line: number; character: number }; end: { line: number; character: number } };
+    }[];
   };
   if (json.getOpeningBracket() === null || json.getClosingBracket() === null) return null;
-  return json.getJSONStrings().map((s) => s.getJSONValue());
+  // getJSONValue() drops whitespace inside the string ("apt-get update" →
+  // "apt-getupdate"); decode the JSON string literal from the file instead.
+  return json.getJSONStrings().map((s) => {
+    const r = s.getRange();
+    try {
+      return JSON.parse(text.slice(lines.offsetAt(r.start), lines.offsetAt(r.end))) as string;
+    } catch {
+      return s.getJSONValue();
+    }
+  });
 }
 
 function suggest(keyword: string): string {
