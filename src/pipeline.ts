@@ -128,18 +128,25 @@ function runPasses(
   const skips: ReportedSkip[] = [];
   const suppressions = findSuppressions(parsed, options.passes);
   if (suppressions.wholeFile) return { changes, skips };
-  for (const pass of options.passes) {
-    if (failures.has(pass.meta.id)) continue;
-    try {
-      const result = pass.run(parsed, options.passOptions);
-      for (const change of result.changes) if (!isSuppressed(change, suppressions)) changes.push(change);
-      for (const s of result.skips) skips.push({ pass: s.pass, line: parsed.lines.lineAt(s.at) + 1, reason: s.reason });
-    } catch (error) {
-      // A crashing pass is a dfopt bug: report it and go on without that pass.
-      const message = error instanceof Error ? error.message : String(error);
-      failures.set(pass.meta.id, { pass: pass.meta.id, message });
+  const runGroup = (passes: readonly Pass[]) => {
+    for (const pass of passes) {
+      if (failures.has(pass.meta.id)) continue;
+      try {
+        const result = pass.run(parsed, options.passOptions);
+        for (const change of result.changes) if (!isSuppressed(change, suppressions)) changes.push(change);
+        for (const s of result.skips)
+          skips.push({ pass: s.pass, line: parsed.lines.lineAt(s.at) + 1, reason: s.reason });
+      } catch (error) {
+        // A crashing pass is a dfopt bug: report it and go on without that pass.
+        const message = error instanceof Error ? error.message : String(error);
+        failures.set(pass.meta.id, { pass: pass.meta.id, message });
+      }
     }
-  }
+  };
+  runGroup(options.passes.filter((p) => !p.meta.runsLast));
+  // Restructuring passes wait until nothing else would be applied this round.
+  if (!changes.some((c) => c.safety === "safe" || options.unsafe))
+    runGroup(options.passes.filter((p) => p.meta.runsLast));
   return { changes, skips };
 }
 

@@ -86,6 +86,12 @@ export interface PassMeta {
   readonly defaultEnabled: boolean;
   /** hadolint rule ids this pass fixes, so `# hadolint ignore=` is honoured. */
   readonly hadolintRules?: readonly string[];
+  /**
+   * Restructuring passes (e.g. a stage split) run only once no other pass has
+   * an applicable change left, so they always see the file the others settled
+   * on and the fixed point doesn't depend on pass order.
+   */
+  readonly runsLast?: boolean;
 }
 
 export interface Pass {
