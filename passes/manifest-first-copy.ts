@@ -14,6 +14,7 @@ import {
   WORKSPACE_FILES,
   type ContentCheck,
   type ManifestFile,
+  type PackageDirReference,
   type ManifestInstall,
 } from "./lib/manifests.js";
 import { packageManagerCall } from "./lib/package-managers.js";
@@ -35,6 +36,7 @@ copies the rest:
 | install | manifests copied first |
 | --- | --- |
 | \`pip install -r F\` (also \`-c\`, \`uv pip\`, \`pip wheel\`) | F, and the files F includes |
+| \`pip install -f DIR\` (\`--find-links\`, \`--index-url file:///…\`) | DIR, when it is inside the copied tree |
 | \`poetry install\` | pyproject.toml, poetry.lock, poetry.toml |
 | \`uv sync\` | pyproject.toml, uv.lock, .python-version, uv.toml |
 | \`pipenv install\`/\`sync\` | Pipfile, Pipfile.lock |
@@ -49,6 +51,19 @@ Paths are resolved like the shell does: \`-r requirements/prod.txt\`,
 \`--requirement=…\`, WORKDIR, \`cd dir &&\` and absolute paths, mapped
 back through the full COPY's source and destination.
 
+Offline and air-gapped builds install from a wheelhouse in the context
+(\`pip install --no-index --find-links vendor -r requirements.txt\`). Local
+package locations are inputs of the install like the manifests: \`-f DIR\`,
+\`--find-links=DIR\`, \`-f file:///app/vendor\`, \`--index-url\`/
+\`--extra-index-url\` pointing at a local PEP 503 directory, PIP_FIND_LINKS /
+PIP_INDEX_URL (UV_* for uv), and \`--find-links\`/\`--index-url\` lines in the
+requirements files (a relative find-links path next to the file first, as
+pip does). One inside the copied tree gets its own COPY, which copies the
+directory's **contents** to the same place (\`COPY vendor/ vendor/\`); one
+outside it (\`-f /wheels\` from an earlier step) or a remote URL needs
+nothing. An install that names only a wheelhouse (\`pip install --no-index
+-f vendor gunicorn\`) is handled the same way.
+
 Installs that also need the project get a deps-only step before the COPY
 and keep the original after it: \`poetry install\` → \`poetry install
 --no-root\`, \`uv sync\` → \`uv sync --no-install-project\`. A RUN that
@@ -59,7 +74,9 @@ mounts follow the commands that use them).
 
 Either the full COPY moves down below the install (when everything between
 them doesn't read the sources: ENV, USER, WORKDIR with an absolute
-destination, source-free RUNs such as \`apt-get install\`), or the install
+destination, source-free RUNs such as \`apt-get install\`) and past the
+source-free RUNs right after it (\`RUN rm -rf /var/lib/apt/lists/*\`, so
+chain-runs can merge them with the install in either order), or the install
 moves up above it (when what's between only changes file modes, like
 \`RUN chmod +x entrypoint.sh\`). Comments above a moved instruction move
 with it.
@@ -93,10 +110,20 @@ the Dockerfile's directory), the pass reads \`.dockerignore\` with Docker's
 own matching rules and the manifests themselves, and refuses when:
 - a manifest the command names is missing from the context or excluded by
   .dockerignore (the COPY would fail);
+- a package directory the install reads (\`-f vendor\`, \`--index-url
+  file:///app/simple\`, or one a requirements file names) is missing from
+  the context or excluded by .dockerignore (\`COPY vendor/\` would fail;
+  one that .dockerignore excludes but may partly re-include is refused too),
+  is the whole copied tree (\`-f .\`), or holds it (\`-f /\`); a find-links
+  path from a variable or \`~\` is refused, while an index URL from a
+  variable (\`-i $INDEX_URL\`, nearly always a mirror) makes the change
+  **unsafe**. A wheelhouse is copied as a directory unless the context shows
+  a small text file (an HTML page of links, copied as a file);
 - a manifest references other project files: nested \`-r\`/\`-c\` files are
   copied too, but local paths (\`-e .\`, \`./pkg\`, \`file:\`), package.json
   install/prepare scripts and workspaces, go.mod \`replace => ./dir\`,
-  Gemfile \`gemspec\`/\`path:\`, poetry/uv/Pipfile path dependencies,
+  Gemfile \`gemspec\`/\`path:\`, poetry/uv/Pipfile path dependencies or
+  local package sources (\`[tool.uv] find-links\`, \`file:\` source URLs),
   composer scripts or classmap autoloading all need the sources;
 - the context holds something the install creates (\`node_modules\`,
   \`.venv\`, \`vendor\`, \`.bundle\`) that .dockerignore doesn't exclude: the
@@ -111,13 +138,16 @@ named, lockfiles use the \`COPY package.json package-lock.json* ./\` idiom
 the same COPY matches; a COPY whose sources all match nothing fails), a
 requirements file in a subdirectory brings its whole directory (so
 \`-r base.txt\` siblings come along), and the change is **unsafe** because
-the manifests' contents couldn't be checked.
+the manifests' contents couldn't be checked (a wheelhouse named on the
+command line is copied as a directory, unchecked).
 
 Moves: the full COPY moves below the install when what's between them can't
 see the difference (LABEL/EXPOSE/CMD…, USER, ENV/ARG unless the COPY uses a
 variable, WORKDIR when the COPY's destination is absolute, COPYs to other
 directories, RUNs of source-free commands that write outside the copied
-tree); otherwise the install moves above the COPY when what's between only
+tree, and installs that read nothing in it and whose project directory
+doesn't hold it, such as \`cd /tmp && npm install\` around a COPY into
+/tmp/lib, which may depend on \`file:lib\`); otherwise the install moves above the COPY when what's between only
 changes modes/owners of named source files (not manifests). Anything else
 (a VOLUME, \`RUN ./configure\`, an ENV plus a source-reading RUN) is a skip
 with the reason. The manifest COPY takes the full COPY's place and repeats
@@ -320,6 +350,14 @@ interface ManifestCopy {
   readonly dir: boolean;
 }
 
+/** A local package directory (wheelhouse, file index) to copy before the install. */
+interface PackageDirCopy {
+  /** Relative to the full COPY's source directory. */
+  readonly rel: string;
+  /** Named on the command line (or in ENV), or found in a requirements file (context known). */
+  readonly origin: "command" | "requirements";
+}
+
 type Strategy = "move-copy" | "move-install";
 
 class Refusal extends Error {}
@@ -334,6 +372,8 @@ class UnsafeNotes {
   readonly absent: string[] = [];
   /** Install outputs the context might hold and the full COPY would copy over. */
   readonly shadowed: string[] = [];
+  /** Package directories (`-f vendor`) copied first without knowing they're in the context. */
+  readonly packageDirs: string[] = [];
   readonly other: string[] = [];
 
   text(copyLine: string): string | null {
@@ -347,6 +387,11 @@ class UnsafeNotes {
     if (this.absent.length > 0)
       parts.push(`${parts.length > 0 ? "it" : "dfopt"} could not check that there is no ${list(this.absent)}`);
     if (this.configs.length > 0) parts.push(`${list(this.configs)}, if present, would not be copied first`);
+    if (this.packageDirs.length > 0) {
+      parts.push(
+        `${parts.length > 0 ? "it" : "dfopt"} could not check that the package directory ${list(this.packageDirs)} is in the context and not excluded by .dockerignore (COPY would fail)`,
+      );
+    }
     if (this.shadowed.length > 0) {
       parts.push(
         `${parts.length > 0 ? "it" : "dfopt"} could not check that the context has no ${list(this.shadowed)} for ${copyLine} to copy over the installed files`,
@@ -599,6 +644,17 @@ class ManifestFirstCopy {
   // -------------------------------------------------------------------------
   // The full COPY the install depends on
 
+  /** Absolute local package directories the install reads (`-f vendor`, `--index-url file:///…`). */
+  private packageDirs(item: Item): string[] {
+    const project = resolve(item.cwd!, item.install!.projectDir);
+    return (item.install!.packageDirs ?? []).map((d) => resolve(project, d));
+  }
+
+  /** Everything an install reads from the image: its manifests' paths and package directories. */
+  private inputPaths(item: Item): string[] {
+    return [...this.manifestPaths(item, "/root").map((m) => m.path), ...this.packageDirs(item)];
+  }
+
   private manifestPaths(item: Item, home: string): { path: string; manifest: ManifestFile }[] {
     const project = resolve(item.cwd!, item.install!.projectDir);
     return item.install!.manifests.map((m) => ({
@@ -619,22 +675,25 @@ class ManifestFirstCopy {
   ): { copy: InstructionNode; info: CopyInfo } | null {
     const home = homeOf(contextAt(this.file, run).user);
     const required: string[] = [];
+    const dirs: string[] = [];
     for (const item of analysis.items) {
       if (!item.install) continue;
       for (const m of this.manifestPaths(item, home)) if (m.manifest.required) required.push(m.path);
+      dirs.push(...this.packageDirs(item));
     }
     const needsProject = analysis.items.filter((i) => i.sourceInstall && i.cwd !== null);
     const before = stage.instructions.filter((i) => i.index < run.index && i.keyword !== "FROM").reverse();
     for (const node of before) {
       if (node.keyword !== "COPY" && node.keyword !== "ADD") continue;
       if (node.flags.some((f) => f.name === "from")) continue;
-      const info = this.copyInfo(node, required);
+      const info = this.copyInfo(node, required, dirs);
       if (info === "files") {
-        if (this.copiesNamedFile(node, required)) return null;
+        // A COPY of the named manifests (or, for an install that names only a wheelhouse, of it) came first.
+        if (this.copiesNamedFile(node, required.length > 0 ? required : dirs)) return null;
         continue;
       }
       if (info === null) continue;
-      const coverage = required.map((p) => relativeInside(info.dest, p));
+      const coverage = [...required, ...dirs].map((p) => relativeInside(info.dest, p));
       if (coverage.some((c) => c === undefined)) {
         throw new Refusal(
           `can't tell whether ${this.copyText(node)} (line ${node.line}) copies the manifests: the base image's WORKDIR is unknown`,
@@ -672,7 +731,11 @@ class ManifestFirstCopy {
    * named files (including a manifest copied to its own path, like
    * `ADD Gemfile /app/Gemfile`).
    */
-  private copyInfo(node: InstructionNode, manifests: readonly string[]): CopyInfo | "files" | null {
+  private copyInfo(
+    node: InstructionNode,
+    manifests: readonly string[],
+    dirs: readonly string[] = [],
+  ): CopyInfo | "files" | null {
     const values = node.execArgs ?? node.args.map((a) => a.value);
     if (values.length < 2) return null;
     if (values.some((v) => /["'\s]/.test(v) || v.includes("://"))) return null;
@@ -683,7 +746,8 @@ class ManifestFirstCopy {
     const dirLike =
       src === "." || src === "./" || src.endsWith("/") || (!/\.[^/]*$/.test(src) && !destText.endsWith("/"));
     if (sources.length !== 1 || /[*?[]/.test(src) || !dirLike) return "files";
-    const manifestNames = new Set(manifests.map((m) => path.posix.basename(m)));
+    // `COPY vendor /app/vendor` copies a named input (a wheelhouse), not the tree.
+    const manifestNames = new Set([...manifests, ...dirs].map((m) => path.posix.basename(m)));
     if (manifestNames.has(path.posix.basename(src.replace(/\/$/, "")))) return "files";
     if (src.includes("$") || src.split("/").includes("..")) return null;
     if (node.flags.some((f) => !["chown", "chmod", "link"].includes(f.name))) return null;
@@ -696,7 +760,7 @@ class ManifestFirstCopy {
     return { srcDir, destText, dest: resolve(wd, expanded), flagsText };
   }
 
-  /** Whether a COPY of named files puts one of `paths` in place. */
+  /** Whether a COPY of named files (or of a wheelhouse directory) puts one of `paths` in place. */
   private copiesNamedFile(node: InstructionNode, paths: readonly string[]): boolean {
     const values = node.execArgs ?? node.args.map((a) => a.value);
     const sources = values.slice(0, -1);
@@ -710,6 +774,8 @@ class ManifestFirstCopy {
     return sources.some((s) => {
       if (!intoDir) return paths.includes(dest);
       const name = s.replace(/\/$/, "").split("/").pop()!;
+      // `COPY vendor/ ./vendor/` puts the directory's contents at the destination itself.
+      if (paths.includes(dest) && name === path.posix.basename(dest)) return true;
       const pattern = new RegExp(
         `^${name
           .replace(/[.+^${}()|\\]/g, "\\$&")
@@ -751,7 +817,8 @@ class ManifestFirstCopy {
     const covered = d.filter(
       (i) =>
         (i.kind === "deps" || i.kind === "variant") &&
-        this.manifestPaths(i, home).some((m) => m.manifest.required && relativeInside(dest, m.path) !== null),
+        (this.manifestPaths(i, home).some((m) => m.manifest.required && relativeInside(dest, m.path) !== null) ||
+          this.packageDirs(i).some((p) => relativeInside(dest, p) !== null)),
     );
     if (covered.length === 0) {
       if (kinds.includes("done")) return null;
@@ -774,11 +841,14 @@ class ManifestFirstCopy {
       throw new Refusal(`the install RUN also ${this.why(b)}, and isn't a plain && chain that can be split`);
     }
 
+    // Local wheelhouses inside the copied tree are inputs: copied first with
+    // the manifests. One outside it came from an earlier step and stays put.
+    const packageDirs: PackageDirCopy[] = [];
     for (const item of d) {
-      for (const dir of item.install?.readsDirs ?? []) {
-        const abs = resolve(resolve(item.cwd!, item.install!.projectDir), dir);
-        if (overlaps(abs, dest) !== false)
-          throw new Refusal(`\`${this.commandText(run, item)}\` reads ${shown(abs)}, which ${copyLine} provides`);
+      if (!item.install) continue;
+      for (const abs of this.packageDirs(item)) {
+        const rel = this.packageDirIn(abs, copyInfo, copyLine, `\`${this.commandText(run, item)}\``);
+        if (rel !== null) packageDirs.push({ rel, origin: "command" });
       }
     }
 
@@ -808,13 +878,16 @@ class ManifestFirstCopy {
     }
     for (const item of r) if (item.kind === "passable") this.checkPassable(item, d, dest, outputsInTree.size > 0);
 
-    const copies = this.manifestCopies(covered, copyInfo, home, unsafe);
+    for (const item of d)
+      for (const why of item.install?.uncertain ?? []) unsafe.other.push(`${why}, which could name a local directory`);
+    const copies = this.manifestCopies(covered, copyInfo, home, unsafe, packageDirs, copyLine);
     if (copies === null || !copies.some((c) => !c.source.endsWith("*"))) return null;
     for (const out of outputsInTree) this.checkShadow(out, copyInfo, copyLine, unsafe);
     const middle = stage.instructions.filter((i) => i.index > copy.index && i.index < run.index);
     const strategy = this.chooseStrategy(middle, copy, copyInfo, d, outputsInTree.size > 0);
 
-    const edits = this.buildEdits(target, strategy, d, r, split, copies);
+    const landing = strategy === "move-copy" && !split ? this.landingAfter(stage, run, copy, copyInfo) : run;
+    const edits = this.buildEdits(target, strategy, d, r, split, copies, landing);
     const names = [...new Set(copies.map((c) => (c.dir ? `${c.source}/` : c.source)))].join(" ");
     const installs = covered.map((i) => `\`${this.commandText(run, i)}\``).join(", ");
     const reason = split
@@ -858,13 +931,16 @@ class ManifestFirstCopy {
   /** A chmod/chown that stays after the COPY must commute with the installs moved above it. */
   private checkPassable(item: Item, d: readonly Item[], dest: string, installCreatesInTree: boolean): void {
     const manifests = d.flatMap((i) => (i.install ? this.manifestPaths(i, "/root").map((m) => m.path) : []));
+    const dirs = d.flatMap((i) => (i.install ? this.packageDirs(i) : []));
     const name = item.command?.name ?? "the command";
     for (const t of item.targets ?? []) {
       const inside = relativeInside(dest, t);
       if (inside === null || inside === undefined)
         throw new Refusal(`\`${name}\` changes ${shown(t)}, outside the copied tree`);
       if (manifests.includes(t)) throw new Refusal(`\`${name}\` changes the manifest ${shown(t)}`);
-      if (item.recursive && (installCreatesInTree || manifests.some((m) => relativeInside(t, m)))) {
+      if (dirs.some((p) => relativeInside(p, t) !== null))
+        throw new Refusal(`\`${name}\` changes ${shown(t)}, which the install reads packages from`);
+      if (item.recursive && (installCreatesInTree || [...manifests, ...dirs].some((m) => relativeInside(t, m)))) {
         throw new Refusal(`\`${name} -R ${shown(t)}\` would also change what the install reads or creates`);
       }
     }
@@ -876,6 +952,8 @@ class ManifestFirstCopy {
     info: CopyInfo,
     home: string,
     unsafe: UnsafeNotes,
+    packageDirs: PackageDirCopy[],
+    copyLine: string,
   ): ManifestCopy[] | null {
     const copies: ManifestCopy[] = [];
     const ctx = this.context;
@@ -883,7 +961,29 @@ class ManifestFirstCopy {
       const source = `${this.contextPath(info, rel)}${opts.glob ? "*" : ""}`;
       if (!copies.some((c) => c.source === source)) copies.push({ rel, source, dir: opts.dir ?? false });
     };
-    const checkFile = (rel: string, check: ContentCheck, flags: ReadonlySet<string>, depth: number): void => {
+    /** A find-links path a requirements file names: next to the file when it exists there, else from the working directory. */
+    const requirementsDir = (ref: PackageDirReference, fileRel: string, ctxPath: string, project: string): void => {
+      let abs = resolve(project, ref.path);
+      if (ref.nearFile && !ref.path.startsWith("/")) {
+        const near = resolve(resolve(info.dest, path.posix.dirname(fileRel)), ref.path);
+        const nearRel = relativeInside(info.dest, near);
+        if (typeof nearRel !== "string")
+          throw new Refusal(`${ctxPath} reads packages from ${ref.path}, outside the copied directory`);
+        const nearCtx = this.contextPath(info, nearRel);
+        if (this.fileSent(nearCtx)) abs = near;
+        else if (this.maySend(nearCtx))
+          throw new Refusal(`.dockerignore excludes ${nearCtx} but may re-include parts of it`);
+      }
+      const rel = this.packageDirIn(abs, info, copyLine, ctxPath);
+      if (rel !== null && !packageDirs.some((p) => p.rel === rel)) packageDirs.push({ rel, origin: "requirements" });
+    };
+    const checkFile = (
+      rel: string,
+      check: ContentCheck,
+      flags: ReadonlySet<string>,
+      depth: number,
+      project: string,
+    ): void => {
       const ctxPath = this.contextPath(info, rel);
       if (!ctx) {
         unsafe.unread.push(ctxPath);
@@ -896,6 +996,7 @@ class ManifestFirstCopy {
       }
       const verdict = runContentCheck(check, text, ctxPath, flags);
       if (!verdict.ok) throw new Refusal(verdict.why);
+      for (const ref of verdict.packageDirs ?? []) requirementsDir(ref, rel, ctxPath, project);
       for (const ref of verdict.references) {
         const refRel = path.posix.normalize(path.posix.join(path.posix.dirname(rel), ref));
         if (refRel.startsWith("..")) throw new Refusal(`${ctxPath} references ${ref}, outside the copied directory`);
@@ -906,7 +1007,7 @@ class ManifestFirstCopy {
           );
         }
         add(refRel);
-        if (check === "requirements" && depth < 10) checkFile(refRel, "requirements", flags, depth + 1);
+        if (check === "requirements" && depth < 10) checkFile(refRel, "requirements", flags, depth + 1, project);
       }
     };
     for (const item of covered) {
@@ -963,8 +1064,31 @@ class ManifestFirstCopy {
       for (const check of install.checks) {
         const abs = check.path.startsWith("/") ? check.path : resolve(project, check.path);
         const rel = relativeInside(info.dest, abs);
-        if (typeof rel === "string" && rel !== "") checkFile(rel, check.check, install.flags, 0);
+        if (typeof rel === "string" && rel !== "") checkFile(rel, check.check, install.flags, 0, project);
       }
+    }
+    for (const { rel, origin } of packageDirs) {
+      const ctxPath = this.contextPath(info, rel);
+      if (!ctx) {
+        unsafe.packageDirs.push(ctxPath);
+        // find-links may also name an HTML page of links.
+        add(rel, { dir: !/\.html?$/i.test(rel) });
+        continue;
+      }
+      const by = origin === "command" ? "the install" : "a requirements file";
+      if (!ctx.exists(ctxPath))
+        throw new Refusal(
+          `${by} reads packages from ${ctxPath}, which is not in the build context, so COPY ${ctxPath}/ would fail`,
+        );
+      if (this.ignore?.ignores(ctxPath)) {
+        throw new Refusal(
+          this.ignore.mayReincludeUnder(ctxPath)
+            ? `${by} reads packages from ${ctxPath}, which .dockerignore excludes but may re-include parts of`
+            : `${by} reads packages from ${ctxPath}, which .dockerignore excludes, so COPY ${ctxPath}/ would fail`,
+        );
+      }
+      // A directory, or a small HTML page of links (the only files find-links reads).
+      add(rel, { dir: ctx.readText(ctxPath) === null });
     }
     // A wildcard that matches nothing is accepted only when another source of
     // the same COPY matches (`COPY package.json package-lock.json* ./`).
@@ -977,6 +1101,24 @@ class ManifestFirstCopy {
       );
       return false;
     });
+  }
+
+  /**
+   * Where a package directory the install reads lies in the copied tree:
+   * its path relative to the full COPY's source, or null when it is outside
+   * the tree (an earlier step provides it, and still does after the move).
+   */
+  private packageDirIn(abs: string, info: CopyInfo, copyLine: string, who: string): string | null {
+    const rel = relativeInside(info.dest, abs);
+    if (rel === undefined) {
+      throw new Refusal(
+        `can't tell whether ${shown(abs)}, which ${who} reads packages from, is inside ${copyLine}'s destination: the base image's WORKDIR is unknown`,
+      );
+    }
+    if (rel === "") throw new Refusal(`${who} reads packages from ${shown(abs)}, the whole tree ${copyLine} provides`);
+    if (rel === null && relativeInside(abs, info.dest) !== null)
+      throw new Refusal(`${who} reads packages from ${shown(abs)}, which holds the tree ${copyLine} provides`);
+    return rel;
   }
 
   private contextPath(info: CopyInfo, rel: string): string {
@@ -1040,6 +1182,23 @@ class ManifestFirstCopy {
     return "move-install";
   }
 
+  /**
+   * The instruction the moved full COPY goes after: the install RUN, or the
+   * last of the RUNs right after it that don't see the copied tree
+   * (\`RUN rm -rf /var/lib/apt/lists/*\`). Those RUNs stay cached across
+   * source edits too, and chain-runs can merge them with the install either
+   * before or after this pass runs, so both orders reach the same file.
+   */
+  private landingAfter(stage: Stage, run: InstructionNode, copy: InstructionNode, info: CopyInfo): InstructionNode {
+    const copyHasVariables = this.file.text.slice(copy.start, copy.end).includes("$");
+    let landing = run;
+    for (const next of stage.instructions.filter((i) => i.index > run.index)) {
+      if (next.keyword !== "RUN" || this.copyCannotPass(next, copyHasVariables, info) !== null) break;
+      landing = next;
+    }
+    return landing;
+  }
+
   /** Why the full COPY can't move below `m` (null when it can). */
   private copyCannotPass(m: InstructionNode, copyHasVariables: boolean, info: CopyInfo): string | null {
     const at = `${m.keyword} on line ${m.line}`;
@@ -1068,8 +1227,12 @@ class ManifestFirstCopy {
           if (item.kind === "source" || item.kind === "passable" || item.kind === "variant") {
             return `${at} ${item.kind === "passable" ? "changes copied files" : this.why(item)}`;
           }
-          if (item.install && this.manifestPaths(item, "/root").some((p) => overlaps(p.path, info.dest) !== false)) {
+          if (item.install && this.inputPaths(item).some((p) => overlaps(p, info.dest) !== false)) {
             return `${at} reads files the COPY provides`;
+          }
+          // A project around the copied tree may use it (`"dep": "file:sub"`, workspaces, `-e ./sub`).
+          if (item.install && relativeInside(resolve(item.cwd!, item.install.projectDir), info.dest) !== null) {
+            return `${at} installs a project whose directory holds what the COPY provides`;
           }
           const w = [...item.writes, ...item.outputs].find((p) => overlaps(p, info.dest) !== false);
           if (w) return `${at} writes ${shown(w)}, inside the copied tree`;
@@ -1174,6 +1337,7 @@ class ManifestFirstCopy {
     r: readonly Item[],
     split: boolean,
     copies: readonly ManifestCopy[],
+    landing: InstructionNode,
   ): Edit[] {
     const { run, copy, copyInfo } = target;
     const text = this.file.text;
@@ -1187,10 +1351,11 @@ class ManifestFirstCopy {
     if (strategy === "move-copy") edits.push({ start: copyBlock.start, end: copyBlock.end, newText: cm });
     if (!split) {
       if (strategy === "move-copy") {
-        if (runBlock.end === run.end) {
-          edits.push({ start: run.end, end: run.end, newText: eol + copyBlockText.replace(/\r?\n$/, "") });
+        const landingEnd = this.afterLine(landing);
+        if (landingEnd === landing.end) {
+          edits.push({ start: landing.end, end: landing.end, newText: eol + copyBlockText.replace(/\r?\n$/, "") });
         } else {
-          edits.push({ start: runBlock.end, end: runBlock.end, newText: copyBlockText });
+          edits.push({ start: landingEnd, end: landingEnd, newText: copyBlockText });
         }
       } else {
         edits.push({
@@ -1322,16 +1487,29 @@ class ManifestFirstCopy {
     const chain = run.shell!.parse.ok ? run.shell!.parse.script.statements[0]!.andOr.pipelines : [];
     const bodyStart = this.fileSpan(run, chain[0]!).start;
     let body = text.slice(bodyStart, run.end);
-    const edits = this.removeMoved(run, r).sort((a, b) => b.start - a.start);
-    for (const e of edits) body = body.slice(0, e.start - bodyStart) + e.newText + body.slice(e.end - bodyStart);
-    return this.headFor(run, r) + body;
+    const { edits, comments } = this.removeMoved(run, r);
+    for (const e of edits.sort((a, b) => b.start - a.start))
+      body = body.slice(0, e.start - bodyStart) + e.newText + body.slice(e.end - bodyStart);
+    // Comment lines inside the removed part (chain-runs keeps them between
+    // the commands it joins) go above the RUN: Docker drops them from the
+    // continuation either way.
+    const above = comments.map((c) => `${c}${this.file.eol}${this.indentOf(run)}`).join("");
+    return above + this.headFor(run, r) + body;
   }
 
-  /** Edits removing the moved commands from the RUN that stays after the COPY. */
-  private removeMoved(run: InstructionNode, r: readonly Item[]): Edit[] {
+  /** Edits removing the moved commands from the RUN that stays after the COPY, and the comment lines they remove. */
+  private removeMoved(run: InstructionNode, r: readonly Item[]): { edits: Edit[]; comments: string[] } {
     const chain = run.shell!.parse.ok ? run.shell!.parse.script.statements[0]!.andOr.pipelines : [];
     const keep = new Set(r.map((i) => i.pipeline));
     const edits: Edit[] = [];
+    const comments: string[] = [];
+    /** Comment lines in the separators after chain[from] … chain[to]. */
+    const commentsBetween = (from: number, to: number) => {
+      for (let k = from; k <= to; k++) {
+        const gap = this.file.text.slice(this.fileSpan(run, chain[k]!).end, this.fileSpan(run, chain[k + 1]!).start);
+        for (const m of gap.matchAll(/^[ \t]*(#.*?)[ \t]*\r?$/gm)) comments.push(m[1]!);
+      }
+    };
     for (let i = 0; i < chain.length;) {
       if (keep.has(chain[i]!)) {
         i++;
@@ -1344,14 +1522,16 @@ class ManifestFirstCopy {
         const from = this.fileSpan(run, chain[i]!).start;
         const to = this.fileSpan(run, chain[j + 1]!).start;
         edits.push({ start: from, end: to, newText: "" });
+        commentsBetween(i, j);
       } else {
         // Without the tail: from the end of the last kept command.
         const from = this.fileSpan(run, chain[i - 1]!).end;
         const to = this.fileSpan(run, chain[j]!).end;
         edits.push({ start: from, end: to, newText: "" });
+        commentsBetween(i - 1, j - 1);
       }
       i = j + 1;
     }
-    return edits;
+    return { edits, comments };
   }
 }

@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { allPasses } from "../passes/index.js";
 import { dockerignoreMatcher, readDockerignore } from "../passes/lib/dockerignore.js";
@@ -6,11 +8,13 @@ import {
   checkGemfile,
   checkGoMod,
   checkPackageJson,
+  checkPipfile,
   checkPyprojectPoetry,
   checkPyprojectUv,
   checkRequirements,
   classifyInstall,
   isLocalPipRequirement,
+  packageLocation,
 } from "../passes/lib/manifests.js";
 import { manifestFirstCopy } from "../passes/manifest-first-copy.js";
 import { optimizeDockerfile } from "../src/api.js";
@@ -19,6 +23,7 @@ import { optimize } from "../src/pipeline.js";
 import { selectPasses } from "../src/select.js";
 import type { SimpleCommand } from "../src/shell.js";
 import { type BuildContext, defaultPassOptions } from "../src/types.js";
+import { CORPUS_DIR, folderContext, loadCases } from "./support/cases.js";
 
 /** A build context from a map of files (directories are implied by their files). */
 function fakeContext(files: Record<string, string>): BuildContext {
@@ -107,6 +112,7 @@ describe("manifest content checks", () => {
     expect(checkRequirements("-r base.txt\n--constraint=constraints.txt\nflask==3.0 # web\n", "r.txt")).toEqual({
       ok: true,
       references: ["base.txt", "constraints.txt"],
+      packageDirs: [],
     });
     expect(checkRequirements("flask\n-e .\n", "r.txt").ok).toBe(false);
     expect(checkRequirements("./libs/common\n", "r.txt").ok).toBe(false);
@@ -114,7 +120,51 @@ describe("manifest content checks", () => {
     expect(checkRequirements("-e git+https://github.com/x/y.git#egg=y\nreq @ https://x/y.whl\n", "r.txt").ok).toBe(
       true,
     );
-    expect(checkRequirements("-f ./wheels\nfoo\n", "r.txt").ok).toBe(false);
+    expect(checkRequirements("--find-links ./wheels\nfoo\n", "r.txt")).toEqual({
+      ok: true,
+      references: [],
+      packageDirs: [{ path: "wheels", nearFile: true }],
+    });
+  });
+
+  it("reads find-links and index locations in requirements files", () => {
+    const verdict = checkRequirements(
+      "-f=/opt/wheels\n--index-url file:///srv/simple\n--extra-index-url https://pypi.org/simple\n-f https://x/links.html\nflask\n",
+      "r.txt",
+    );
+    expect(verdict).toEqual({
+      ok: true,
+      references: [],
+      packageDirs: [
+        { path: "/opt/wheels", nearFile: true },
+        { path: "/srv/simple", nearFile: false },
+      ],
+    });
+    expect(checkRequirements("-f ${WHEELS}\nflask\n", "r.txt").ok).toBe(false);
+    expect(checkRequirements("-i file:relative/simple\nflask\n", "r.txt").ok).toBe(false);
+  });
+
+  it("tells local package locations from remote ones", () => {
+    expect(packageLocation("vendor")).toEqual({ kind: "local", path: "vendor" });
+    expect(packageLocation("./vendor/")).toEqual({ kind: "local", path: "vendor" });
+    expect(packageLocation("/app/vendor")).toEqual({ kind: "local", path: "/app/vendor" });
+    expect(packageLocation("file:///app/my%20wheels")).toEqual({ kind: "local", path: "/app/my wheels" });
+    expect(packageLocation("file://localhost/srv/simple")).toEqual({ kind: "local", path: "/srv/simple" });
+    for (const remote of ["https://pypi.org/simple", "http://mirror:8080/simple/", "https://x/torch_stable.html"]) {
+      expect(packageLocation(remote).kind, remote).toBe("remote");
+    }
+    for (const unknown of [null, "", "file:vendor", "~/wheels", "$WHEELS"]) {
+      expect(packageLocation(unknown).kind, String(unknown)).toBe("unknown");
+    }
+  });
+
+  it("refuses pyproject/Pipfile package sources in local directories", () => {
+    expect(checkPyprojectUv('[tool.uv]\nfind-links = ["vendor"]\n').ok).toBe(false);
+    expect(checkPyprojectUv('[tool.uv]\nfind-links = ["https://x/links.html"]\n').ok).toBe(true);
+    expect(checkPyprojectUv('[[tool.uv.index]]\nname = "local"\nurl = "./simple"\n').ok).toBe(false);
+    expect(checkPyprojectPoetry('[[tool.poetry.source]]\nname = "x"\nurl = "file:///app/simple"\n').ok).toBe(false);
+    expect(checkPipfile('[[source]]\nurl = "file:///wheels"\nname = "w"\n').ok).toBe(false);
+    expect(checkPipfile('[[source]]\nurl = "https://pypi.org/simple"\nname = "pypi"\n').ok).toBe(true);
   });
 
   it("tells local pip requirements from index names", () => {
@@ -193,6 +243,44 @@ describe("install command recognition", () => {
     expect(classifyInstall(command("pip install -r r.txt"), new Map([["PIP_CONSTRAINT", "c.txt"]])).kind).toBe(
       "source",
     );
+  });
+
+  it("reads local find-links and index locations as package directories", () => {
+    const dirs = (text: string, env: [string, string][] = []) => {
+      const c = classifyInstall(command(text), new Map(env));
+      return c.kind === "deps" ? { dirs: c.install.packageDirs, uncertain: c.install.uncertain } : c.kind;
+    };
+    expect(dirs("pip install --no-index --find-links vendor -r r.txt")).toEqual({ dirs: ["vendor"], uncertain: [] });
+    expect(dirs("pip install --find-links=./vendor/ -r r.txt")).toEqual({ dirs: ["vendor"], uncertain: [] });
+    expect(dirs("pip install -fvendor -r r.txt")).toEqual({ dirs: ["vendor"], uncertain: [] });
+    expect(dirs("pip install -f file:///app/vendor -r r.txt")).toEqual({ dirs: ["/app/vendor"], uncertain: [] });
+    expect(dirs("pip install -i file:///srv/simple --extra-index-url ./idx -r r.txt")).toEqual({
+      dirs: ["/srv/simple", "idx"],
+      uncertain: [],
+    });
+    expect(dirs("pip install -f https://x/links.html -i https://pypi.org/simple -r r.txt")).toEqual({
+      dirs: [],
+      uncertain: [],
+    });
+    expect(dirs("pip install -r r.txt", [["PIP_FIND_LINKS", "/wheels vendor"]])).toEqual({
+      dirs: ["/wheels", "vendor"],
+      uncertain: [],
+    });
+    expect(dirs("uv pip install --index local=./simple -r r.txt")).toEqual({ dirs: ["simple"], uncertain: [] });
+    expect(dirs("uv pip install -r r.txt", [["PIP_FIND_LINKS", "vendor"]])).toEqual({ dirs: [], uncertain: [] });
+    expect(dirs('pip install -i "$INDEX_URL" -r r.txt')).toEqual({
+      dirs: [],
+      uncertain: ["the install's -i expands a variable"],
+    });
+    expect(dirs("pip install -r r.txt", [["PIP_INDEX_URL", "${MIRROR}/simple"]])).toEqual({
+      dirs: [],
+      uncertain: ["the install's PIP_INDEX_URL expands a variable"],
+    });
+    // A find-links path from a variable is often a local directory: left alone.
+    expect(dirs('pip install -f "$WHEELS" -r r.txt')).toBe("source");
+    expect(dirs("pip install -f ~/wheels -r r.txt")).toBe("source");
+    // Without a manifest, a wheelhouse still makes it an install that reads the context.
+    expect(dirs("pip install --no-index -f vendor gunicorn")).toEqual({ dirs: ["vendor"], uncertain: [] });
   });
 });
 
@@ -323,6 +411,139 @@ CMD ["node", "index.js"]
   });
 });
 
+describe("manifest-first-copy with local package directories (offline builds)", () => {
+  const PIP = (flags: string, copy = "COPY . .") =>
+    `FROM python:3.11-slim\nWORKDIR /app\n${copy}\nRUN pip install --no-index ${flags} -r requirements.txt\nCMD ["python", "app.py"]\n`;
+  const files = { "requirements.txt": "flask\n", "vendor/flask-3.0.0-py3-none-any.whl": "", "app.py": "" };
+
+  it("copies the wheelhouse's contents into the same directory before the install (safe)", () => {
+    const r = run(PIP("--find-links vendor"), files);
+    expect(r.output).toBe(
+      'FROM python:3.11-slim\nWORKDIR /app\nCOPY requirements.txt .\nCOPY vendor/ vendor/\nRUN pip install --no-index --find-links vendor -r requirements.txt\nCOPY . .\nCMD ["python", "app.py"]\n',
+    );
+    expect(r.applied.map((c) => c.safety)).toEqual(["safe"]);
+    expect(run(r.output, files).output).toBe(r.output);
+    expect(run(r.output, files).skips).toEqual([]);
+  });
+
+  it("maps absolute and file:// locations under the destination back to the context", () => {
+    const r = run(PIP("-f file:///app/vendor", "COPY src/ /app/"), {
+      "src/requirements.txt": "flask\n",
+      "src/vendor/flask.whl": "",
+    });
+    expect(r.output).toContain("COPY src/requirements.txt /app/\nCOPY src/vendor/ /app/vendor/\nRUN pip install");
+    expect(r.applied[0]!.safety).toBe("safe");
+  });
+
+  it("needs nothing for a wheelhouse outside the copied tree or a remote index", () => {
+    for (const flags of ["-f /wheels", "-f https://x/links.html", "-i https://mirror/simple"]) {
+      const r = run(PIP(flags), files);
+      expect(r.output, flags).toContain("COPY requirements.txt .\nRUN pip install");
+      expect(r.applied[0]!.safety, flags).toBe("safe");
+    }
+  });
+
+  it("refuses a wheelhouse missing from the context, excluded by .dockerignore, or holding the whole tree", () => {
+    const reason = (text: string, ctx: Record<string, string>) => passResult(text, ctx).skips[0]?.reason;
+    expect(reason(PIP("-f vendor"), { "requirements.txt": "flask\n" })).toMatch(
+      /vendor, which is not in the build context/,
+    );
+    expect(reason(PIP("-f vendor"), { ...files, ".dockerignore": "vendor\n" })).toMatch(
+      /vendor, which \.dockerignore excludes, so COPY vendor\/ would fail/,
+    );
+    expect(reason(PIP("-f vendor"), { ...files, ".dockerignore": "vendor\n!vendor/flask*\n" })).toMatch(
+      /may re-include/,
+    );
+    expect(reason(PIP("-f ."), files)).toMatch(/reads packages from \/app, the whole tree/);
+    expect(reason(PIP("-f /"), files)).toMatch(/reads packages from \/, which holds the tree/);
+    expect(passResult(PIP("-f vendor"), { ...files, ".dockerignore": "vendor/*.tar.gz\n" }).changes).toHaveLength(1);
+  });
+
+  it("copies an HTML page of links as a file", () => {
+    const r = run(PIP("-f links.html"), { ...files, "links.html": "<a href='x.whl'>x</a>" });
+    expect(r.output).toContain("COPY requirements.txt links.html ./\n");
+  });
+
+  it("takes find-links from requirements files, next to the file first like pip", () => {
+    const text = "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements/prod.txt\n";
+    const near = run(text, { "requirements/prod.txt": "--find-links ../vendor\nflask\n", "vendor/a.whl": "" });
+    expect(near.output).toContain("COPY requirements/prod.txt requirements/\nCOPY vendor/ vendor/\nRUN pip");
+    // `wheels` isn't next to the file: pip falls back to the working directory.
+    const fallback = run(text, { "requirements/prod.txt": "-f wheels\nflask\n", "wheels/a.whl": "" });
+    expect(fallback.output).toContain("COPY wheels/ wheels/\nRUN pip");
+    expect(fallback.applied[0]!.safety).toBe("safe");
+    const index = run(text, {
+      "requirements/prod.txt": "--index-url file:///app/simple\nflask\n",
+      "simple/flask/x": "",
+    });
+    expect(index.output).toContain("COPY simple/ simple/\nRUN pip");
+    const missing = passResult(text, { "requirements/prod.txt": "-f wheels\nflask\n" });
+    expect(missing.skips[0]!.reason).toMatch(
+      /a requirements file reads packages from wheels, which is not in the build context/,
+    );
+  });
+
+  it("copies the wheelhouse of an install that names no manifest", () => {
+    const text = "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install --no-index -f vendor gunicorn\n";
+    const r = run(text, files);
+    expect(r.output).toBe(
+      "FROM python:3.11-slim\nWORKDIR /app\nCOPY vendor/ vendor/\nRUN pip install --no-index -f vendor gunicorn\nCOPY . .\n",
+    );
+    expect(run(r.output, files).output).toBe(r.output);
+  });
+
+  it("marks an index URL from a variable unsafe: it could be a local directory", () => {
+    const r = passResult(PIP('-i "$INDEX_URL"'), files);
+    expect(r.changes[0]!.safety).toBe("unsafe");
+    expect(r.changes[0]!.unsafeBecause).toMatch(/-i expands a variable/);
+  });
+
+  it("never lets a chmod between the COPY and the install change the wheelhouse", () => {
+    const text =
+      "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN chmod 600 vendor/a.whl\nENV X=1\nRUN pip install --no-index -f vendor -r requirements.txt\n";
+    const r = passResult(text, files);
+    expect(r.changes).toEqual([]);
+    expect(r.skips[0]!.reason).toMatch(/which the install reads packages from/);
+  });
+
+  it("moves the full COPY past the source-free RUNs that follow the install, not past a project around it", () => {
+    const text = `${PIP("-f vendor")}RUN rm -rf /var/lib/apt/lists/*\n`.replace('CMD ["python", "app.py"]\n', "");
+    expect(run(text, files).output).toMatch(
+      /RUN pip install[^\n]*\nRUN rm -rf \/var\/lib\/apt\/lists\/\*\nCOPY \. \.\n$/,
+    );
+    const around =
+      "FROM node:20\nCOPY package.json /tmp/\nCOPY lib /tmp/lib\nRUN cd /tmp/lib && npm ci\nRUN cd /tmp && npm install\n";
+    const r = run(around, { "lib/package.json": "{}", "lib/package-lock.json": "{}", "package.json": "{}" });
+    expect(r.output).toContain("RUN cd /tmp/lib && npm ci\nCOPY lib /tmp/lib\nRUN cd /tmp && npm install\n");
+  });
+});
+
+describe("splitting a RUN that chain-runs joined", () => {
+  it("keeps the comment lines between the moved and the kept commands, above the RUN that stays", () => {
+    const text =
+      "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci \\\n    && npm install -g grunt-cli \\\n# build the site\n    && grunt build\n";
+    const r = run(text, { "package.json": "{}", "package-lock.json": "{}" });
+    expect(r.output).toBe(
+      "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci \\\n    && npm install -g grunt-cli\nCOPY . .\n# build the site\nRUN grunt build\n",
+    );
+  });
+});
+
+describe("corpus fixtures with a context/ folder, run against that context", () => {
+  for (const c of loadCases().filter((k) => k.name.startsWith("manifest-first-copy-"))) {
+    const dir = path.join(CORPUS_DIR, c.name, "context");
+    if (!existsSync(dir)) continue;
+    it(`${c.name}: safe with the context, no --unsafe needed`, () => {
+      const options = { only: ["manifest-first-copy"], passOptions: { buildContext: folderContext(dir) } };
+      const result = optimizeDockerfile(c.input, options);
+      expect(result.output).toBe(c.expected);
+      expect(result.applied.every((a) => a.safety === "safe")).toBe(true);
+      expect(optimizeDockerfile(result.output, options).output).toBe(result.output);
+      if (c.expected === c.input) expect(result.skips.some((s) => s.pass === "manifest-first-copy")).toBe(true);
+    });
+  }
+});
+
 describe("manifest-first-copy safety without a context", () => {
   it("proposes only unsafe changes, applied with --unsafe", () => {
     const text = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n";
@@ -331,12 +552,16 @@ describe("manifest-first-copy safety without a context", () => {
     expect(run(text, null, true).output).toContain("COPY requirements.txt .\nRUN pip install");
   });
 
-  it("never moves the install above a COPY that provides something else it reads", () => {
+  it("copies a wheelhouse the full COPY provides, but can't check it: unsafe", () => {
     const text =
       "FROM python:3.12\nCOPY . /app\nWORKDIR /app\nRUN pip install --no-index -f /app/wheels -r requirements.txt\n";
     const r = passResult(text, null);
-    expect(r.changes).toEqual([]);
-    expect(r.skips[0]!.reason).toMatch(/reads \/app\/wheels/);
+    expect(r.changes).toHaveLength(1);
+    expect(r.changes[0]!.safety).toBe("unsafe");
+    expect(r.changes[0]!.unsafeBecause).toMatch(/package directory wheels is in the context/);
+    expect(run(text, null, true).output).toBe(
+      "FROM python:3.12\nCOPY requirements.txt /app/\nCOPY wheels/ /app/wheels/\nWORKDIR /app\nRUN pip install --no-index -f /app/wheels -r requirements.txt\nCOPY . /app\n",
+    );
   });
 
   it("refuses when something between the COPY and the install writes into the copied tree", () => {
@@ -389,6 +614,11 @@ describe("composition with the other default passes", () => {
     [
       "FROM python:3.12\nENV POETRY_VIRTUALENVS_CREATE=false\nCOPY . /app\nWORKDIR /app\nRUN pip install poetry && poetry install\nRUN python -m compileall .\n",
       { "pyproject.toml": "[tool.poetry]\n", "poetry.lock": "" },
+    ],
+    [
+      // bench/apps/inventory-split-apt: chain-runs may merge the install with the RUN after it, before or after this pass.
+      'FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y python3-pip\nWORKDIR /srv/inventory\nCOPY . .\nRUN pip3 install --no-cache-dir --no-index --find-links vendor -r requirements.txt\n\nRUN rm -rf /var/lib/apt/lists/*\n\nCMD ["python3", "server.py"]\n',
+      { "requirements.txt": "bottle\n", "vendor/bottle.whl": "", "server.py": "" },
     ],
   ];
 

@@ -55,8 +55,15 @@ export interface ManifestInstall {
   readonly outputs: readonly string[];
   /** Absolute paths (or `~/…`) it writes that could lie inside the copied tree (`pip --user`). */
   readonly absoluteOutputs: readonly string[];
-  /** Directories the install reads wholesale (`pip install -f /wheelhouse`). */
-  readonly readsDirs?: readonly string[];
+  /**
+   * Local package sources the install reads wholesale, relative to the
+   * project directory or absolute: `pip install -f vendor`, `--find-links=`,
+   * `--index-url file:///…`, PIP_FIND_LINKS. Inside the copied tree they are
+   * copied before the install along with the manifests.
+   */
+  readonly packageDirs?: readonly string[];
+  /** Why the install might read more than it shows (`-i $INDEX_URL`): makes the change unsafe. */
+  readonly uncertain?: readonly string[];
   /** Paths whose existence in the context means the install needs the sources. */
   readonly needsSourceIfExists: readonly string[];
   /** Options the command has (e.g. `--ignore-scripts`), for content checks. */
@@ -231,6 +238,38 @@ function isUrl(value: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(value) || /^git\+/.test(value) || /^(git|hg|svn|bzr)@/.test(value);
 }
 
+/** Where a `--find-links`/`--index-url` value points. */
+export type PackageLocation =
+  | { readonly kind: "remote" }
+  /** A path as pip resolves it (relative to the working directory unless absolute). */
+  | { readonly kind: "local"; readonly path: string }
+  | { readonly kind: "unknown"; readonly why: string };
+
+/**
+ * pip and uv take a local path or a `file://` URL wherever they take a
+ * find-links or index location (pip's `build_source`: an existing path, a
+ * `file:` URL, or a remote URL). Only absolute `file:` URLs are read; `~`,
+ * variables and other `file:` spellings are left unknown.
+ */
+export function packageLocation(value: string | null): PackageLocation {
+  if (value === null) return { kind: "unknown", why: "a package location expands a variable" };
+  const v = value.trim();
+  if (v === "") return { kind: "unknown", why: "a package location is empty" };
+  if (v.includes("$")) return { kind: "unknown", why: `the package location ${v} expands a variable` };
+  const fileUrl = v.match(/^file:\/\/(?:localhost)?(\/[^?#]*)$/i);
+  if (fileUrl) {
+    try {
+      return { kind: "local", path: decodeURIComponent(fileUrl[1]!) };
+    } catch {
+      return { kind: "unknown", why: `the package location ${v} is not a valid file: URL` };
+    }
+  }
+  if (/^file:/i.test(v)) return { kind: "unknown", why: `the package location ${v} is not an absolute file:// URL` };
+  if (isUrl(v) || /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) return { kind: "remote" };
+  if (v.startsWith("~")) return { kind: "unknown", why: `the package location ${v} depends on the home directory` };
+  return { kind: "local", path: v.startsWith("/") ? v : normalizeRelative(v) };
+}
+
 /** A pip requirement argument that names something on disk rather than an index project. */
 export function isLocalPipRequirement(value: string): boolean {
   const v = value.trim();
@@ -316,7 +355,53 @@ const PIP_VALUE_FLAGS = new Set([
 const PIP_SHORT_BOOLEANS = new Set(["-U", "-I", "-q", "-v", "-V", "-h"]);
 
 /** Env vars pip reads as options; relative values would point into the project. */
-const PIP_PATH_ENV = ["PIP_REQUIREMENT", "PIP_CONSTRAINT", "PIP_FIND_LINKS", "PIP_CONFIG_FILE", "PIP_EDITABLE"];
+const PIP_PATH_ENV = ["PIP_REQUIREMENT", "PIP_CONSTRAINT", "PIP_CONFIG_FILE", "PIP_EDITABLE"];
+/**
+ * Env vars naming package locations (whitespace-separated lists), which may
+ * be local directories: pip's own, and uv's (uv ignores PIP_*).
+ */
+const PACKAGE_LOCATION_ENV = {
+  pip: ["PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"],
+  uv: ["UV_FIND_LINKS", "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_INDEX", "UV_DEFAULT_INDEX"],
+} as const;
+const FIND_LINKS_FLAGS = ["-f", "--find-links"];
+const INDEX_FLAGS = ["-i", "--index-url", "--extra-index-url", "--index", "--default-index"];
+
+/**
+ * The local package directories a pip/uv command reads (`-f vendor`,
+ * `--index-url file:///…`, PIP_FIND_LINKS), or why it can't be told.
+ */
+function pipPackageDirs(
+  parsed: Parsed,
+  env: ReadonlyMap<string, string>,
+  uv: boolean,
+): { dirs: string[]; uncertain: string[] } | { why: string } {
+  const dirs: string[] = [];
+  const uncertain: string[] = [];
+  const values: { flag: string; value: string | null }[] = [];
+  for (const name of PACKAGE_LOCATION_ENV[uv ? "uv" : "pip"]) {
+    const value = env.get(name);
+    if (value === undefined || value === "") continue;
+    for (const v of value.split(uv ? /[\s,]+/ : /\s+/)) if (v !== "") values.push({ flag: name, value: v });
+  }
+  for (const f of parsed.flags) {
+    if (!FIND_LINKS_FLAGS.includes(f.name) && !INDEX_FLAGS.includes(f.name)) continue;
+    values.push({ flag: f.name, value: f.value });
+  }
+  for (const { flag, value: raw } of values) {
+    // uv's `--index name=url`.
+    const value = flag === "--index" || flag === "UV_INDEX" ? (raw?.replace(/^[A-Za-z0-9_.-]+=/, "") ?? null) : raw;
+    const location = packageLocation(value);
+    if (location.kind === "local") dirs.push(location.path);
+    else if (location.kind === "unknown") {
+      // An index URL from a variable is nearly always a remote mirror; a find-links variable often a local dir.
+      const index = INDEX_FLAGS.includes(flag) || /INDEX/.test(flag);
+      if (index && (value === null || value.includes("$"))) uncertain.push(`the install's ${flag} expands a variable`);
+      else return { why: `pip reads packages from ${value ?? "a path that expands a variable"} (${location.why})` };
+    }
+  }
+  return { dirs, uncertain };
+}
 
 /**
  * `pip install|wheel|download …` (also `uv pip install|sync`). `args` are
@@ -372,14 +457,10 @@ function classifyPip(args: readonly (string | null)[], env: ReadonlyMap<string, 
       };
     }
   }
-  const readsDirs: string[] = [];
-  for (const value of flagValues(parsed, "-f", "--find-links")) {
-    if (value !== null && isUrl(value)) continue;
-    // An absolute wheelhouse (`-f /wheels`) may come from an earlier step; the caller checks.
-    if (value === null || !value.startsWith("/"))
-      return { kind: "source", why: `pip reads packages from ${value ?? "a variable path"}` };
-    readsDirs.push(value);
-  }
+  // Local wheelhouses are inputs like the manifests: inside the copied tree
+  // they are copied first; elsewhere (`-f /wheels`) an earlier step made them.
+  const packages = pipPackageDirs(parsed, env, uv);
+  if ("why" in packages) return { kind: "source", why: packages.why };
   if (sub !== "sync") {
     for (const value of parsed.positionals) {
       if (value === null)
@@ -414,7 +495,7 @@ function classifyPip(args: readonly (string | null)[], env: ReadonlyMap<string, 
     else outputs.push(normalizeRelative(value));
   }
   if (hasFlag(parsed, "--user")) absoluteOutputs.push("~/.local");
-  if (manifests.length === 0) return { kind: "free", outputs };
+  if (manifests.length === 0 && packages.dirs.length === 0) return { kind: "free", outputs };
   return {
     kind: "deps",
     install: {
@@ -424,7 +505,8 @@ function classifyPip(args: readonly (string | null)[], env: ReadonlyMap<string, 
       checks,
       outputs,
       absoluteOutputs,
-      readsDirs,
+      packageDirs: packages.dirs,
+      uncertain: packages.uncertain,
       needsSourceIfExists: [],
       flags: flagSet(parsed),
     },
@@ -897,18 +979,39 @@ export function classifyInstall(command: SimpleCommand, env: ReadonlyMap<string,
 // copy along, relative to the manifest's directory) or a reason it needs
 // the sources.
 
-export type ContentVerdict =
-  { readonly ok: true; readonly references: readonly string[] } | { readonly ok: false; readonly why: string };
+/** A local package location a manifest names (`--find-links ./wheels` in a requirements file). */
+export interface PackageDirReference {
+  /** As written (a `file://` URL already turned into its path). */
+  readonly path: string;
+  /**
+   * pip tries a relative find-links path next to the requirements file first
+   * and falls back to the working directory; index paths are always taken
+   * from the working directory.
+   */
+  readonly nearFile: boolean;
+}
 
-/** A pip requirements file: nested `-r`/`-c` files to copy too; local paths need the sources. */
+export type ContentVerdict =
+  | {
+      readonly ok: true;
+      readonly references: readonly string[];
+      readonly packageDirs?: readonly PackageDirReference[];
+    }
+  | { readonly ok: false; readonly why: string };
+
+/**
+ * A pip requirements file: nested `-r`/`-c` files and local find-links/index
+ * directories to copy too; local paths need the sources.
+ */
 export function checkRequirements(text: string, fileName: string): ContentVerdict {
   const references: string[] = [];
+  const packageDirs: PackageDirReference[] = [];
   const joined = text.replace(/\\\r?\n/g, " ");
   for (const rawLine of joined.split(/\r?\n/)) {
     const line = rawLine.replace(/(^|\s)#.*$/, "").trim();
     if (line === "") continue;
     const option = line.match(
-      /^(-r|--requirement|-c|--constraint|-e|--editable|-f|--find-links)(?:\s*=\s*|\s+|(?=[^-\s]))(.+)$/,
+      /^(-r|--requirement|-c|--constraint|-e|--editable|-f|--find-links|-i|--index-url|--extra-index-url)(?:\s*=\s*|\s+|(?=[^-\s]))(.+)$/,
     );
     if (option) {
       const [, flag, valueRaw] = option;
@@ -924,8 +1027,11 @@ export function checkRequirements(text: string, fileName: string): ContentVerdic
           return { ok: false, why: `${fileName} installs ${value} in editable mode, which needs the sources` };
         continue;
       }
-      if (!isUrl(value) && !value.startsWith("/"))
-        return { ok: false, why: `${fileName} reads packages from ${value}` };
+      const location = packageLocation(value);
+      if (location.kind === "unknown")
+        return { ok: false, why: `${fileName} reads packages from ${value}: ${location.why}` };
+      if (location.kind === "local")
+        packageDirs.push({ path: location.path, nearFile: flag === "-f" || flag === "--find-links" });
       continue;
     }
     if (line.startsWith("-")) continue;
@@ -934,7 +1040,7 @@ export function checkRequirements(text: string, fileName: string): ContentVerdic
       return { ok: false, why: `${fileName} installs ${requirement} from a local path, which needs the sources` };
     }
   }
-  return { ok: true, references };
+  return { ok: true, references, packageDirs };
 }
 
 const ROOT_LIFECYCLE_SCRIPTS = [
@@ -1023,6 +1129,23 @@ function tomlSections(text: string): Map<string, string> {
   return sections;
 }
 
+/** The first local package location among TOML keys (`find-links = ["vendor"]`, `url = "file:///…"`). */
+function localTomlLocation(body: string, keys: readonly string[]): string | null {
+  for (const key of keys) {
+    const re = new RegExp(
+      `^\\s*${key.replace(/[.-]/g, "\\$&")}\\s*=\\s*(\\[[\\s\\S]*?\\]|"[^"\\n]*"|'[^'\\n]*')`,
+      "gm",
+    );
+    for (const m of body.matchAll(re)) {
+      for (const v of m[1]!.matchAll(/"([^"\n]*)"|'([^'\n]*)'/g)) {
+        const value = v[1] ?? v[2]!;
+        if (packageLocation(value).kind !== "remote") return value;
+      }
+    }
+  }
+  return null;
+}
+
 /** pyproject.toml for `poetry install --no-root`: path dependencies still need the sources. */
 export function checkPyprojectPoetry(text: string): ContentVerdict {
   for (const [name, body] of tomlSections(text)) {
@@ -1032,6 +1155,8 @@ export function checkPyprojectPoetry(text: string): ContentVerdict {
     }
     if (/@\s*file:/.test(body))
       return { ok: false, why: "pyproject.toml has a file: dependency, which is in the sources" };
+    const local = name === "tool.poetry.source" ? localTomlLocation(body, ["url"]) : null;
+    if (local !== null) return { ok: false, why: `pyproject.toml reads packages from the local source ${local}` };
   }
   return { ok: true, references: [] };
 }
@@ -1047,6 +1172,13 @@ export function checkPyprojectUv(text: string): ContentVerdict {
     if (name.startsWith("project") && /@\s*file:/.test(body)) {
       return { ok: false, why: "pyproject.toml has a file: dependency, which is in the sources" };
     }
+    const local =
+      name === "tool.uv"
+        ? localTomlLocation(body, ["find-links", "index-url", "extra-index-url"])
+        : name === "tool.uv.index"
+          ? localTomlLocation(body, ["url"])
+          : null;
+    if (local !== null) return { ok: false, why: `pyproject.toml reads packages from the local directory ${local}` };
   }
   return { ok: true, references: [] };
 }
@@ -1054,6 +1186,8 @@ export function checkPyprojectUv(text: string): ContentVerdict {
 /** Pipfile: path and editable dependencies need the sources. */
 export function checkPipfile(text: string): ContentVerdict {
   if (/\bpath\s*=/.test(text)) return { ok: false, why: "the Pipfile installs a local path, which is in the sources" };
+  const local = localTomlLocation(tomlSections(text).get("source") ?? "", ["url"]);
+  if (local !== null) return { ok: false, why: `the Pipfile reads packages from the local source ${local}` };
   return { ok: true, references: [] };
 }
 
