@@ -33,9 +33,13 @@ export function loadCases(dir = CORPUS_DIR): FixtureCase[] {
       const readmePath = path.join(caseDir, "README");
       const readme = existsSync(readmePath) ? readFileSync(readmePath, "utf8").trim() : "";
       const optionsPath = path.join(caseDir, "options.json");
-      const options = existsSync(optionsPath)
+      const base = existsSync(optionsPath)
         ? (JSON.parse(readFileSync(optionsPath, "utf8")) as OptimizeTextOptions)
         : {};
+      const context = path.join(caseDir, "context");
+      const options = existsSync(context)
+        ? { ...base, passOptions: { ...base.passOptions, buildContext: folderContext(context) } }
+        : base;
       return { name, input, expected, readme, options };
     });
 }
