@@ -1,0 +1,527 @@
+import type { InstructionNode, ParsedDockerfile } from "../src/dockerfile.js";
+import type { ShellScript, SimpleCommand } from "../src/shell.js";
+import type { Change, Edit, Pass, PassOptions, PassResult, Skip } from "../src/types.js";
+import { cacheMode } from "./lib/cache-mode.js";
+import {
+  appendAfter,
+  cacheMountTargets,
+  canAppendAfter,
+  canPrependBefore,
+  commandsInOrder,
+  chainedNeighbours,
+  hasOption,
+  deleteInstruction,
+  laterInstructions,
+  opaqueSources,
+  overlaps,
+  prefixSource,
+  runsOpaqueScript,
+  shippedStages,
+  slotOf,
+} from "./lib/hygiene.js";
+import { packageManagerCall, type PackageManagerCall } from "./lib/package-managers.js";
+import { analysableRuns, fileSpan, insertAfterWord, replaceSpan, type RunInfo } from "./lib/runs.js";
+
+const id = "apt-hygiene";
+
+const LISTS = "/var/lib/apt/lists";
+const CLEANUP = "rm -rf /var/lib/apt/lists/*";
+
+/** apt-get options whose value is the next word. */
+const OPTIONS_WITH_VALUE = new Set([
+  "-o",
+  "-t",
+  "-c",
+  "--option",
+  "--target-release",
+  "--default-release",
+  "--config-file",
+]);
+
+/** Packages that need ca-certificates to talk HTTPS, which they only Recommend. */
+const NEEDS_CA = new Set(["curl", "wget", "git", "openssl", "gnupg", "gnupg2", "apt-transport-https"]);
+
+/** apt-get/apt subcommands that read the package lists /var/lib/apt/lists holds. */
+const LIST_READERS = new Set([
+  "install",
+  "upgrade",
+  "dist-upgrade",
+  "full-upgrade",
+  "source",
+  "build-dep",
+  "download",
+  "reinstall",
+  "satisfy",
+]);
+
+/** `apt <sub>` → `apt-get <sub>` where both do the same thing. */
+const APT_TO_APT_GET = new Set(["install", "update", "remove", "purge", "autoremove", "dist-upgrade"]);
+
+interface AptCall {
+  readonly call: PackageManagerCall;
+  readonly command: SimpleCommand;
+  /** Index of the subcommand word in `command.words`. */
+  readonly sub: number;
+  readonly subcommand: string;
+}
+
+function aptCalls(script: ShellScript): AptCall[] {
+  const out: AptCall[] = [];
+  for (const command of commandsInOrder(script)) {
+    const call = packageManagerCall(command);
+    if (!call || (call.manager !== "apt-get" && call.manager !== "apt")) continue;
+    const sub = aptSubcommandIndex(command, call.argsFrom);
+    if (sub < 0) continue;
+    out.push({ call, command, sub, subcommand: command.words[sub]!.value! });
+  }
+  return out;
+}
+
+/** Like `subcommandIndex`, but skips the values of `-o X`, `-t X`, `-c X`. */
+function aptSubcommandIndex(command: SimpleCommand, argsFrom: number): number {
+  for (let i = argsFrom; i < command.words.length; i++) {
+    const v = command.words[i]!.value;
+    if (v === null) return -1;
+    if (OPTIONS_WITH_VALUE.has(v)) i++;
+    else if (!v.startsWith("-")) return i;
+  }
+  return -1;
+}
+
+/** Words after the subcommand: options (with their values) and package arguments. */
+function splitArgs(a: AptCall): { options: (string | null)[]; packages: (string | null)[]; packageIdx: number[] } {
+  const options: (string | null)[] = [];
+  const packages: (string | null)[] = [];
+  const packageIdx: number[] = [];
+  const words = a.command.words;
+  for (let i = a.call.argsFrom; i < words.length; i++) {
+    if (i === a.sub) continue;
+    const v = words[i]!.value;
+    if (v !== null && v.startsWith("-")) {
+      options.push(v);
+      if (OPTIONS_WITH_VALUE.has(v) && i + 1 < words.length) {
+        options.push(words[i + 1]!.value);
+        i++;
+      }
+    } else if (i > a.sub) {
+      packages.push(v);
+      packageIdx.push(i);
+    } else {
+      options.push(v);
+    }
+  }
+  return { options, packages, packageIdx };
+}
+
+/** True when any command of the script is an apt/apt-get that reads the lists, or apt-cache/aptitude. */
+function readsLists(command: SimpleCommand): boolean {
+  const call = packageManagerCall(command);
+  if (call && (call.manager === "apt-get" || call.manager === "apt")) {
+    // Any reader word counts, wherever it stands: `apt-get -t x install` must not be missed.
+    return call.args.some((a) => a === null || LIST_READERS.has(a));
+  }
+  const name = command.name?.slice(command.name.lastIndexOf("/") + 1);
+  return name === "apt-cache" || name === "aptitude";
+}
+
+function isUpdate(command: SimpleCommand): boolean {
+  const call = packageManagerCall(command);
+  if (!call || (call.manager !== "apt-get" && call.manager !== "apt")) return false;
+  const sub = aptSubcommandIndex(command, call.argsFrom);
+  return sub >= 0 && command.words[sub]!.value === "update";
+}
+
+function isAptFamily(command: SimpleCommand): boolean {
+  const call = packageManagerCall(command);
+  if (call && (call.manager === "apt-get" || call.manager === "apt")) return true;
+  const name = command.name?.slice(command.name.lastIndexOf("/") + 1);
+  return name === "apt-cache" || name === "aptitude";
+}
+
+function removesLists(script: ShellScript): boolean {
+  for (const command of commandsInOrder(script)) {
+    if (command.name !== "rm" && !command.words.some((w) => w.value === "rm")) continue;
+    if (command.words.some((w) => w.value !== null && /^\/var\/lib\/apt(\/lists)?\/?\*?$/.test(w.value))) return true;
+  }
+  return opaqueSources(script).some((s) => s.includes(LISTS));
+}
+
+/** Text of earlier instructions of the stage chain, for apt configuration written by hand. */
+function stageText(file: ParsedDockerfile, node: InstructionNode): string {
+  const stage = file.stages[node.stage];
+  if (!stage) return "";
+  return stage.instructions
+    .filter((i) => i.index < node.index)
+    .map((i) => file.text.slice(i.start, i.end))
+    .join("\n");
+}
+
+export const aptHygiene: Pass = {
+  meta: {
+    id,
+    title: "apt-get hygiene",
+    summary: "apt-get update with install in one RUN, -y, --no-install-recommends, list cleanup, apt → apt-get",
+    defaultEnabled: true,
+    hadolintRules: ["DL3009", "DL3014", "DL3015", "DL3027"],
+    doc: `## What it does
+For every \`apt-get\`/\`apt\` call in a shell-form RUN:
+- \`apt install|update|remove|purge|autoremove|dist-upgrade\` → \`apt-get …\` (DL3027);
+- \`apt-get update &&\` before the first \`apt-get install\` of a RUN that has none;
+- \`-y\` on \`apt-get install\` (DL3014);
+- \`--no-install-recommends\` on \`apt-get install\` (DL3015, **unsafe**), adding
+  \`ca-certificates\` when \`curl\`, \`wget\`, \`git\`… are installed without it;
+- \`rm -rf /var/lib/apt/lists/*\` after the last apt command of a RUN that runs
+  \`apt-get update\` (DL3009), only when caches are not kept in cache mounts
+  (cache strategy \`none\`, or the cache-mounts pass is off) and the RUN has no
+  apt cache mount of its own;
+- merges \`apt-get install -y a && apt-get install -y b\` into one install.
+
+## Why
+Official Debian and Ubuntu images ship empty package lists: an install in a RUN
+without \`apt-get update\` either fails or, when an earlier layer updated,
+installs from stale lists that the layer cache keeps forever. Without \`-y\`
+the build fails at the first prompt. The lists weigh 20–50 MB and are useless
+in the image; removing them in a later RUN saves nothing (guide 004: "remove
+them in the same layer"). \`apt\` warns that its CLI is not stable for scripts.
+
+## Example
+\`\`\`dockerfile
+RUN apt install curl
+\`\`\`
+becomes (with \`--cache-strategy none\`)
+\`\`\`dockerfile
+RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
+\`\`\`
+
+## Safety
+- \`apt\` → \`apt-get\`: safe for the subcommands listed (same solver, same
+  result); \`apt upgrade\` (which also installs new dependencies, unlike
+  \`apt-get upgrade\`) and \`apt full-upgrade\` are left alone.
+- \`apt-get update\`: safe; it only refreshes the lists the install reads.
+  Not added when every argument is a local \`.deb\` file.
+- \`-y\`: safe; it only answers the prompt a build cannot answer.
+- \`--no-install-recommends\`: **unsafe**: a recommended package the app needs
+  at run time (ca-certificates for HTTPS, build-essential for \`python3-pip\`,
+  less for \`git\`…) is no longer installed.
+- List cleanup: safe when nothing later reads the lists. Refused when a later
+  RUN of the stage (or of a stage built on it) installs without its own
+  \`apt-get update\`; **unsafe** when a later command runs a script the
+  Dockerfile doesn't show, which might. Skipped in builder stages whose layers
+  are not shipped, and never inside an apt cache mount.
+- Merging installs: safe when the two installs are joined by \`&&\`, have the
+  same options and only plain package names.
+
+## References
+- guides 001 (apt cache dirs), 003 (\`--no-install-recommends\` in the runner), 004 (clean in the same layer)
+- Docker best practices, apt-get: https://docs.docker.com/build/building/best-practices/#apt-get
+- hadolint DL3009, DL3014, DL3015, DL3027
+`,
+  },
+  run(file, options): PassResult {
+    const changes: Change[] = [];
+    const skips: Skip[] = [];
+    const { runs } = analysableRuns(file);
+    const shipped = shippedStages(file);
+    for (const run of runs) {
+      const calls = aptCalls(run.script);
+      if (calls.length === 0) continue;
+      aptToAptGet(run, calls, changes, skips);
+      const chained = chainedNeighbours(file, run.node, options);
+      if (!chained.previous) addUpdate(run, calls, changes);
+      addYes(file, run, calls, changes);
+      addNoRecommends(file, run, calls, changes);
+      mergeInstalls(file, run, calls, changes);
+      if (shipped.has(run.node.stage) && !chained.previous && !chained.next)
+        addCleanup(file, run, calls, options, changes, skips);
+    }
+    return { changes, skips };
+  },
+};
+
+function aptToAptGet(run: RunInfo, calls: AptCall[], changes: Change[], skips: Skip[]): void {
+  for (const a of calls) {
+    if (a.call.manager !== "apt") continue;
+    const managerWord = a.command.words[a.call.argsFrom - 1]!;
+    if (!APT_TO_APT_GET.has(a.subcommand)) {
+      if (a.subcommand === "upgrade" || a.subcommand === "full-upgrade") {
+        skips.push({
+          pass: id,
+          at: fileSpan(run.node, managerWord).start,
+          reason: `apt ${a.subcommand} left as written: apt-get ${a.subcommand === "upgrade" ? "upgrade holds back upgrades that need new packages" : "names it dist-upgrade"}`,
+        });
+      }
+      continue;
+    }
+    if (managerWord.source !== managerWord.value) continue;
+    changes.push({
+      pass: id,
+      edits: [replaceSpan(run.node, managerWord, `${managerWord.value}-get`)],
+      reason: `apt ${a.subcommand} → apt-get ${a.subcommand}: apt's CLI is not stable for scripts`,
+      safety: "safe",
+    });
+  }
+}
+
+function addUpdate(run: RunInfo, calls: AptCall[], changes: Change[]): void {
+  const first = calls.find((a) => a.subcommand === "install");
+  if (!first) return;
+  if (commandsInOrder(run.script).some((c) => c.start < first.command.start && isUpdate(c))) return;
+  // apt-get install ./x.deb needs no lists when the .deb's dependencies are there.
+  const { packages } = splitArgs(first);
+  if (packages.length > 0 && packages.every((p) => p !== null && p.endsWith(".deb"))) return;
+  if (!canPrependBefore(run.script, first.command)) return;
+  // `sudo` must stay; DEBIAN_FRONTEND only matters to the install.
+  const prefix = prefixSource(run.script, first.command, first.call.argsFrom).replace(
+    /\b(DEBIAN_FRONTEND|DEBCONF_[A-Z_]+)=\S*\s+/g,
+    "",
+  );
+  const { start } = fileSpan(run.node, first.command);
+  changes.push({
+    pass: id,
+    edits: [{ start, end: start, newText: `${prefix}apt-get update && ` }],
+    reason: "apt-get install without apt-get update in the same RUN reads missing or stale package lists",
+    safety: "safe",
+  });
+}
+
+function addYes(file: ParsedDockerfile, run: RunInfo, calls: AptCall[], changes: Change[]): void {
+  if (/Assume-Yes/i.test(stageText(file, run.node))) return;
+  for (const a of calls) {
+    if (a.subcommand !== "install") continue;
+    const { options } = splitArgs(a);
+    if (
+      hasOption(options, "y", ["--yes", "--assume-yes"]) ||
+      options.some((o) => o !== null && /Assume-Yes/i.test(o))
+    ) {
+      continue;
+    }
+    const slot = slotOf(run.script, a.command);
+    if (slot && slot.pipeline.commands.length > 1 && slot.pipeline.commands[0] !== a.command) continue; // `yes | apt-get install`
+    changes.push({
+      pass: id,
+      edits: [insertAfterWord(run.node, a.command, a.sub, " -y")],
+      reason: "apt-get install without -y stops at a prompt a build cannot answer",
+      safety: "safe",
+    });
+  }
+}
+
+function addNoRecommends(file: ParsedDockerfile, run: RunInfo, calls: AptCall[], changes: Change[]): void {
+  if (/Install-Recommends/i.test(stageText(file, run.node))) return;
+  for (const a of calls) {
+    if (a.subcommand !== "install") continue;
+    const { options, packages } = splitArgs(a);
+    if (options.some((o) => o === null || /recommends/i.test(o))) continue;
+    // Wait for -y (added by this pass, at the same spot) so the result doesn't depend on order.
+    if (!hasOption(options, "y", ["--yes", "--assume-yes"])) {
+      if (!options.some((o) => o !== null && /Assume-Yes/i.test(o))) continue;
+    }
+    if (packages.length === 0 || packages.some((p) => p === null)) continue;
+    const names = packages.map((p) => p!.split(/[=/]/)[0]!);
+    const edits: Edit[] = [insertAfterWord(run.node, a.command, a.sub, " --no-install-recommends")];
+    let extra = "";
+    if (names.some((n) => NEEDS_CA.has(n)) && !names.includes("ca-certificates")) {
+      const last = a.command.words[a.command.words.length - 1]!;
+      edits.push(insertAfterWord(run.node, a.command, a.command.words.indexOf(last), " ca-certificates"));
+      extra = " (ca-certificates added: curl/wget/git only recommend it)";
+    }
+    changes.push({
+      pass: id,
+      edits,
+      reason: `apt-get install --no-install-recommends installs only what the packages need${extra}`,
+      safety: "unsafe",
+      unsafeBecause:
+        "recommended packages are no longer installed; if the app used one at run time (less for git, build-essential for python3-pip, fonts, locales…) it will be missing",
+    });
+  }
+}
+
+function mergeInstalls(file: ParsedDockerfile, run: RunInfo, calls: AptCall[], changes: Change[]): void {
+  const installs = calls.filter((a) => a.subcommand === "install");
+  const used = new Set<AptCall>();
+  for (const first of installs) {
+    if (used.has(first)) continue;
+    const group = [first];
+    for (;;) {
+      const prev = group[group.length - 1]!;
+      const next = installs.find((b) => !used.has(b) && b !== prev && adjacentAnd(run.script, prev, b));
+      if (!next || !mergeable(run.script, first, next)) break;
+      group.push(next);
+    }
+    if (group.length < 2) continue;
+    const edits: Edit[] = [];
+    for (let k = 1; k < group.length; k++) {
+      const prev = group[k - 1]!;
+      const cur = group[k]!;
+      const { packageIdx } = splitArgs(cur);
+      const prevEnd = fileSpan(run.node, prev.command.words[prev.command.words.length - 1]!).end;
+      const curFirstPkg = fileSpan(run.node, cur.command.words[packageIdx[0]!]!).start;
+      const removed = file.text.slice(prevEnd, curFirstPkg);
+      // Never delete a comment line kept inside the RUN.
+      if (/(^|[\r\n])[ \t]*#/.test(removed)) return;
+      // Keep the layout of the second list: drop only `&& apt-get install -y` and what joins it.
+      const lastOption = fileSpan(run.node, cur.command.words[packageIdx[0]! - 1]!).end;
+      edits.push({ start: prevEnd, end: lastOption, newText: "" });
+    }
+    for (const g of group) used.add(g);
+    changes.push({
+      pass: id,
+      edits,
+      reason: `${group.length} consecutive apt-get installs with the same options merged into one`,
+      safety: "safe",
+    });
+  }
+}
+
+/** `a && b` with a and b single commands, next to each other in one chain. */
+function adjacentAnd(script: ShellScript, a: AptCall, b: AptCall): boolean {
+  const sa = slotOf(script, a.command);
+  const sb = slotOf(script, b.command);
+  if (!sa || !sb || sa.andOr !== sb.andOr || sb.index !== sa.index + 1) return false;
+  if (sa.andOr.ops[sa.index] !== "&&") return false;
+  return sa.pipeline.commands.length === 1 && sb.pipeline.commands.length === 1;
+}
+
+function mergeable(script: ShellScript, a: AptCall, b: AptCall): boolean {
+  for (const x of [a, b]) {
+    if (x.command.redirects.length > 0 || x.command.words.some((w) => w.value === null)) return false;
+    const { options, packages } = splitArgs(x);
+    if (packages.length === 0) return false;
+    if (options.some((o) => o !== null && OPTIONS_WITH_VALUE.has(o.split("=")[0]!))) return false;
+    // `pkg-` removes, `./x.deb` is a file: keep their order.
+    if (packages.some((p) => p!.endsWith("-") || p!.includes("/") || p!.endsWith(".deb"))) return false;
+  }
+  if (prefixSource(script, a.command, a.call.argsFrom) !== prefixSource(script, b.command, b.call.argsFrom)) {
+    return false;
+  }
+  if (a.command.words[a.call.argsFrom - 1]!.value !== b.command.words[b.call.argsFrom - 1]!.value) return false;
+  const oa = splitArgs(a).options.map(String).sort().join(" ");
+  const ob = splitArgs(b).options.map(String).sort().join(" ");
+  if (oa !== ob) return false;
+  // b's options must all come before its packages (only the part before the packages is dropped).
+  const { packageIdx } = splitArgs(b);
+  return (
+    packageIdx.every((idx, k) => idx === packageIdx[0]! + k) &&
+    packageIdx[packageIdx.length - 1] === b.command.words.length - 1
+  );
+}
+
+/** What reads the apt lists after a point: a refusal, or an opaque script making the change unsafe. */
+function listReadersAfter(
+  file: ParsedDockerfile,
+  run: RunInfo,
+  from: number,
+): { refuse: string | null; opaque: string | null } {
+  let opaque: string | null = null;
+  for (const c of commandsInOrder(run.script)) {
+    if (c.start < from) continue;
+    if (readsLists(c)) return { refuse: "a later command of the RUN reads them", opaque };
+    if (runsOpaqueScript(c, slotOf(run.script, c)?.pipeline ?? null) && mayUseApt(c)) {
+      opaque ??= c.name ?? "a dynamic command";
+    }
+  }
+  for (const later of laterInstructions(file, run.node)) {
+    if (later.keyword !== "RUN") continue;
+    if (later.form !== "shell" || !later.shell?.parse.ok) {
+      if (/\bapt/.test(file.text.slice(later.bodyStart, later.end))) opaque ??= `the RUN on line ${later.line}`;
+      continue;
+    }
+    const laterScript = later.shell.parse.script;
+    for (const c of commandsInOrder(laterScript)) {
+      if (isUpdate(c)) break;
+      if (readsLists(c)) {
+        return { refuse: `the RUN on line ${later.line} installs without apt-get update and reads them`, opaque };
+      }
+      if (runsOpaqueScript(c, slotOf(laterScript, c)?.pipeline ?? null) && mayUseApt(c)) {
+        opaque ??= `${c.name ?? "a dynamic command"} (line ${later.line})`;
+      }
+    }
+  }
+  return { refuse: null, opaque };
+}
+
+/** `sh -c '…'` shows its script: only one that mentions apt may read the lists. */
+function mayUseApt(command: SimpleCommand): boolean {
+  const c = command.words.findIndex((w) => w.value === "-c");
+  if (c > 0 && command.words[c + 1]?.value != null)
+    return /\bapt(-get|-cache|itude)?\b/.test(command.words[c + 1]!.value!);
+  const name = command.name ?? "";
+  // Autotools and make-like build scripts never touch apt.
+  return !/(^|\/)(configure|autogen\.sh|bootstrap(\.sh)?|config\.status)$/.test(name);
+}
+
+function addCleanup(
+  file: ParsedDockerfile,
+  run: RunInfo,
+  calls: AptCall[],
+  options: PassOptions,
+  changes: Change[],
+  skips: Skip[],
+): void {
+  if (cacheMode(options) !== "none") return;
+  if (!calls.some((a) => a.subcommand === "update")) return;
+  if (overlaps(cacheMountTargets(run.node), LISTS) || overlaps(cacheMountTargets(run.node), "/var/cache/apt")) return;
+  if (removesLists(run.script)) return;
+  const ordered = commandsInOrder(run.script);
+  if (isUpdateOnly(run.script)) {
+    removeUpdateOnlyRun(file, run, changes);
+    return;
+  }
+  const firstUpdate = ordered.find(isUpdate)!;
+  if (!ordered.some((c) => c.start > firstUpdate.start && readsLists(c))) return;
+  const lastApt = [...ordered].reverse().find(isAptFamily)!;
+  const at = fileSpan(run.node, lastApt).start;
+  const slot = canAppendAfter(run.script, lastApt);
+  if (!slot) {
+    skips.push({
+      pass: id,
+      at,
+      reason: "apt lists not removed: the last apt command is in a loop or not in a plain && chain",
+    });
+    return;
+  }
+  const sudo = /^\s*(\S+=\S*\s+)*sudo\b/.test(run.script.source.slice(lastApt.start, lastApt.end));
+  const user = run.context.user.split(":")[0]!;
+  if (!sudo && !run.context.userFromBase && user !== "root" && user !== "0") {
+    skips.push({ pass: id, at, reason: `apt lists not removed: the RUN runs as ${user}` });
+    return;
+  }
+  const { refuse, opaque } = listReadersAfter(file, run, slot.pipeline.end);
+  if (refuse) {
+    skips.push({ pass: id, at, reason: `apt lists kept: ${refuse}` });
+    return;
+  }
+  changes.push({
+    pass: id,
+    edits: [appendAfter(file, run.node, slot, `${sudo ? "sudo " : ""}${CLEANUP}`)],
+    reason: "the apt package lists are useless in the image; removing them in the same RUN keeps them out of the layer",
+    safety: opaque ? "unsafe" : "safe",
+    ...(opaque ? { unsafeBecause: `${opaque} runs afterwards and may read the apt lists without apt-get update` } : {}),
+  });
+}
+
+/** `RUN apt-get update` and nothing else. */
+function isUpdateOnly(script: ShellScript): boolean {
+  if (script.statements.length !== 1) return false;
+  const pipelines = script.statements[0]!.andOr.pipelines;
+  if (pipelines.length !== 1 || pipelines[0]!.commands.length !== 1) return false;
+  const command = pipelines[0]!.commands[0]!;
+  return command.kind === "simple" && isUpdate(command);
+}
+
+/**
+ * A RUN that only updates leaves the lists in its layer for good. Once every
+ * later install runs its own update, nothing reads them: drop the RUN.
+ */
+function removeUpdateOnlyRun(file: ParsedDockerfile, run: RunInfo, changes: Change[]): void {
+  const { refuse, opaque } = listReadersAfter(file, run, run.script.source.length);
+  if (refuse) return;
+  if (file.comments.some((c) => c.start > run.node.start && c.end < run.node.end)) return;
+  changes.push({
+    pass: id,
+    edits: [deleteInstruction(file, run.node)],
+    reason: "a RUN that only runs apt-get update leaves the lists in the image; every later install updates itself",
+    safety: opaque ? "unsafe" : "safe",
+    ...(opaque ? { unsafeBecause: `${opaque} runs afterwards and may read the apt lists without apt-get update` } : {}),
+  });
+}

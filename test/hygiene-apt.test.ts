@@ -1,0 +1,116 @@
+import { describe, expect, it } from "vitest";
+import { aptHygiene } from "../passes/apt-hygiene.js";
+import { optimizeDockerfile } from "../src/api.js";
+import { parseDockerfile } from "../src/dockerfile.js";
+import { defaultPassOptions, type PassOptions } from "../src/types.js";
+
+const none: PassOptions = { ...defaultPassOptions, cacheStrategy: "none", enabledPasses: new Set(["apt-hygiene"]) };
+const mount: PassOptions = {
+  ...defaultPassOptions,
+  cacheStrategy: "mount",
+  enabledPasses: new Set(["apt-hygiene", "cache-mounts"]),
+};
+
+function reasons(text: string, options = none): string[] {
+  return aptHygiene.run(parseDockerfile(text), options).changes.map((c) => c.reason);
+}
+
+function fix(text: string, unsafe = false): string {
+  return optimizeDockerfile(text, { only: ["apt-hygiene"], unsafe }).output;
+}
+
+describe("apt-hygiene", () => {
+  it("adds update, -y and cleanup, and turns apt into apt-get", () => {
+    expect(fix("FROM debian:bookworm\nRUN apt install curl\n")).toBe(
+      "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n",
+    );
+  });
+
+  it("never cleans the lists when caches live in cache mounts (composes with cache-mounts)", () => {
+    const r = reasons("FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\n", mount);
+    expect(r.some((x) => x.includes("package lists are useless"))).toBe(false);
+    const own = reasons(
+      "FROM debian:bookworm\nRUN --mount=type=cache,target=/var/lib/apt/lists apt-get update && apt-get install -y curl\n",
+    );
+    expect(own.some((x) => x.includes("package lists are useless"))).toBe(false);
+  });
+
+  it("keeps the lists when a later RUN installs without updating", () => {
+    const text =
+      "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\nRUN apt-get -t x install -y git\n";
+    const result = aptHygiene.run(parseDockerfile(text), none);
+    expect(result.changes.some((c) => c.reason.includes("package lists are useless"))).toBe(false);
+    expect(result.skips.map((s) => s.reason).join()).toMatch(/line 3 installs without apt-get update/);
+  });
+
+  it("marks cleanup unsafe when a later script the Dockerfile doesn't show may read the lists", () => {
+    const text = "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\nRUN ./install-deps.sh\n";
+    const change = aptHygiene
+      .run(parseDockerfile(text), none)
+      .changes.find((c) => c.reason.includes("lists are useless"));
+    expect(change?.safety).toBe("unsafe");
+    expect(change?.unsafeBecause).toMatch(/install-deps\.sh/);
+  });
+
+  it("does not count configure scripts as apt users", () => {
+    const text = "FROM debian:bookworm\nRUN apt-get update && apt-get install -y gcc && ./configure && make\n";
+    const change = aptHygiene
+      .run(parseDockerfile(text), none)
+      .changes.find((c) => c.reason.includes("lists are useless"));
+    expect(change?.safety).toBe("safe");
+  });
+
+  it("only proposes --no-install-recommends as unsafe, adding ca-certificates next to curl", () => {
+    const change = aptHygiene
+      .run(parseDockerfile("FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\n"), none)
+      .changes.find((c) => c.reason.includes("--no-install-recommends"));
+    expect(change?.safety).toBe("unsafe");
+    expect(fix("FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl\n", true)).toContain(
+      "apt-get install --no-install-recommends -y curl ca-certificates",
+    );
+  });
+
+  it("leaves apt upgrade alone (it differs from apt-get upgrade) and says so", () => {
+    const result = aptHygiene.run(parseDockerfile("FROM debian:bookworm\nRUN apt upgrade -y\n"), none);
+    expect(result.changes.filter((c) => c.reason.includes("→"))).toEqual([]);
+    expect(result.skips[0]?.reason).toMatch(/apt upgrade left as written/);
+  });
+
+  it("does not prepend update where `||` would change what runs", () => {
+    const r = reasons("FROM debian:bookworm\nRUN apt-get install -y curl || true\n");
+    expect(r.some((x) => x.includes("without apt-get update"))).toBe(false);
+  });
+
+  it("keeps sudo for update and cleanup of a non-root stage", () => {
+    const out = fix("FROM x/y:1\nUSER app\nRUN sudo apt-get install -y curl\n");
+    expect(out).toContain(
+      "RUN sudo apt-get update && sudo apt-get install -y curl && sudo rm -rf /var/lib/apt/lists/*",
+    );
+  });
+
+  it("merges adjacent installs only with identical options", () => {
+    expect(fix("FROM debian:bookworm\nRUN apt-get update && apt-get install -y a && apt-get install -y b\n")).toContain(
+      "apt-get install -y a b &&",
+    );
+    const r = reasons(
+      "FROM debian:bookworm\nRUN apt-get update && apt-get install -y a && apt-get install -y -t bp b\n",
+    );
+    expect(r.some((x) => x.includes("merged"))).toBe(false);
+  });
+
+  it("drops an update-only RUN once every later install updates itself", () => {
+    const out = fix("FROM debian:bookworm\nRUN apt-get update\nRUN apt-get install -y curl\n");
+    expect(out).toBe(
+      "FROM debian:bookworm\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n",
+    );
+  });
+
+  it("is idempotent on its output", () => {
+    const once = fix(
+      "FROM debian:bookworm\nRUN apt-get update && \\\n    apt-get install -y \\\n      curl \\\n      git\n",
+      true,
+    );
+    expect(fix(once, true)).toBe(once);
+    expect(once).toContain("rm -rf /var/lib/apt/lists/*");
+  });
+});
