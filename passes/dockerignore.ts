@@ -1,22 +1,9 @@
 import type { InstructionNode, ParsedDockerfile } from "../src/dockerfile.js";
-import type { BuildContext, Pass, PassOptions, PassResult, Skip } from "../src/types.js";
+import type { BuildContext, ContextFileWrite, Pass, PassOptions, PassResult, Skip } from "../src/types.js";
 import { commandsInOrder, execArgsOf } from "./lib/hygiene.js";
 import { packageManagerCall } from "./lib/package-managers.js";
 
 const id = "dockerignore";
-
-/**
- * A file in the build context a pass proposes to create or rewrite. The
- * pass contract only edits the Dockerfile, so this travels beside it; see
- * `dockerignoreFiles` and the proposed `Pass.contextFiles` hook.
- */
-export interface ContextFileWrite {
-  /** Relative to the build context root. */
-  readonly path: string;
-  /** Contents the proposal was computed from; null when the file does not exist. */
-  readonly oldText: string | null;
-  readonly newText: string;
-}
 
 export interface DockerignorePlan extends ContextFileWrite {
   readonly added: readonly string[];
@@ -236,7 +223,7 @@ export function proposeDockerignore(file: ParsedDockerfile, context: BuildContex
   return planDockerignore(file, context)?.newText ?? null;
 }
 
-/** What the CLI would write, in the shape of the proposed `Pass.contextFiles` hook. */
+/** The proposal as a context file write (the `Pass.contextFiles` hook). */
 export function dockerignoreFiles(file: ParsedDockerfile, options: PassOptions): ContextFileWrite[] {
   if (!options.buildContext) return [];
   const plan = planDockerignore(file, options.buildContext);
@@ -291,19 +278,19 @@ are left alone.
 `,
   },
   run(file, options): PassResult {
+    // The proposal itself is a context file (contextFiles); here we only say
+    // which entries were left out and why.
     const skips: Skip[] = [];
     const context = options.buildContext;
-    if (context) {
-      const plan = planDockerignore(file, context);
-      if (plan) {
-        const what = context.dockerignore === null ? "create .dockerignore with" : "add to .dockerignore:";
-        skips.push({
-          pass: id,
-          at: file.stages[0]!.from.start,
-          reason: `proposal (not written by this version): ${what} ${plan.added.join(", ")}${plan.omitted.length > 0 ? `; left out ${plan.omitted.map((o) => `${o.pattern} (${o.reason})`).join(", ")}` : ""}`,
-        });
-      }
+    const plan = context ? planDockerignore(file, context) : null;
+    if (plan && plan.omitted.length > 0) {
+      skips.push({
+        pass: id,
+        at: file.stages[0]!.from.start,
+        reason: `.dockerignore proposal leaves out ${plan.omitted.map((o) => `${o.pattern} (${o.reason})`).join(", ")}`,
+      });
     }
     return { changes: [], skips };
   },
+  contextFiles: dockerignoreFiles,
 };

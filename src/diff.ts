@@ -52,3 +52,20 @@ function hunkNote(oldStart: number, oldLines: number, changes: readonly Reported
   }
   return [...passes].join(", ");
 }
+
+/**
+ * The diff of a proposed context file: a new-file patch (`--- /dev/null`)
+ * when it doesn't exist yet, an ordinary one otherwise.
+ */
+export function contextFileDiff(oldText: string | null, newText: string, path: string, pass: string): string {
+  if (oldText !== null)
+    return unifiedDiff(oldText, newText, { path, changes: [] }).replace(/^(@@ .* @@)$/m, `$1 ${pass}`);
+  const clean = path.replace(/\\/g, "/").replace(/^\.\//, "").replace(/^\/+/, "");
+  const lines = newText.split("\n");
+  const endsWithNewline = newText.endsWith("\n");
+  if (endsWithNewline) lines.pop();
+  let out = `diff --git a/${clean} b/${clean}\nnew file mode 100644\n--- /dev/null\n+++ b/${clean}\n@@ -0,0 +1,${lines.length} @@ ${pass}\n`;
+  out += lines.map((l) => `+${l}\n`).join("");
+  if (!endsWithNewline) out += "\\ No newline at end of file\n";
+  return out;
+}

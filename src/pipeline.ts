@@ -6,7 +6,7 @@
 import { parseDockerfile, type ParsedDockerfile } from "./dockerfile.js";
 import { applyEdits, changesConflict, OffsetMapper } from "./edits.js";
 import { findSuppressions, isSuppressed } from "./suppress.js";
-import type { Change, Pass, PassOptions, Safety } from "./types.js";
+import type { Change, ContextFileWrite, Pass, PassOptions, Safety } from "./types.js";
 
 export const MAX_ROUNDS = 10;
 
@@ -48,6 +48,8 @@ export interface OptimizeResult {
   readonly rounds: number;
   /** False only if MAX_ROUNDS passed without reaching a fixed point. */
   readonly converged: boolean;
+  /** Files proposed in the build context (e.g. .dockerignore), one per path. */
+  readonly contextFiles: readonly (ContextFileWrite & { readonly pass: string })[];
 }
 
 export interface OptimizeOptions {
@@ -108,6 +110,7 @@ export function optimize(input: string, options: OptimizeOptions): OptimizeResul
     parsed = next.parsed;
   }
   return {
+    contextFiles: proposeContextFiles(parsed, options, passFailures),
     input,
     output: bom + parsed.text,
     applied: applied.sort((a, b) => a.line - b.line),
@@ -117,6 +120,29 @@ export function optimize(input: string, options: OptimizeOptions): OptimizeResul
     rounds,
     converged,
   };
+}
+
+/** Context files from the passes that propose them, on the settled Dockerfile; first proposal per path wins. */
+function proposeContextFiles(
+  parsed: ParsedDockerfile,
+  options: OptimizeOptions,
+  failures: Map<string, PassFailure>,
+): (ContextFileWrite & { pass: string })[] {
+  if (!options.passOptions.buildContext || findSuppressions(parsed, options.passes).wholeFile) return [];
+  const out: (ContextFileWrite & { pass: string })[] = [];
+  for (const pass of options.passes) {
+    if (!pass.contextFiles || failures.has(pass.meta.id)) continue;
+    try {
+      for (const write of pass.contextFiles(parsed, options.passOptions)) {
+        if (write.newText !== write.oldText && !out.some((w) => w.path === write.path))
+          out.push({ ...write, pass: pass.meta.id });
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      failures.set(pass.meta.id, { pass: pass.meta.id, message });
+    }
+  }
+  return out;
 }
 
 function runPasses(

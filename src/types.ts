@@ -94,8 +94,23 @@ export interface PassMeta {
   readonly runsLast?: boolean;
 }
 
+/**
+ * A file in the build context a pass proposes to create or rewrite (e.g. a
+ * `.dockerignore`). It travels beside the Dockerfile's changes: shown in the
+ * diff, written by `--write` only if the file still has `oldText`.
+ */
+export interface ContextFileWrite {
+  /** Relative to the build context root. */
+  readonly path: string;
+  /** Contents the proposal was computed from; null when the file does not exist. */
+  readonly oldText: string | null;
+  readonly newText: string;
+}
+
 export interface Pass {
   readonly meta: PassMeta;
   /** Pure: reads nothing but its arguments, prints nothing, never throws on valid input. */
   run(file: ParsedDockerfile, options: PassOptions): PassResult;
+  /** Files to propose in the build context, computed on the final Dockerfile (needs `options.buildContext`). */
+  contextFiles?(file: ParsedDockerfile, options: PassOptions): readonly ContextFileWrite[];
 }

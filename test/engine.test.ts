@@ -181,3 +181,31 @@ describe("unified diff", () => {
     expect(unifiedDiff("FROM a\n", "FROM a\n", { path: "Dockerfile" })).toBe("");
   });
 });
+
+describe("context files", () => {
+  it("are proposed on the settled Dockerfile when the build context is known, and diffed as new files", async () => {
+    const { contextFileDiff } = await import("../src/diff.js");
+    const proposer: Pass = {
+      ...upperRun,
+      meta: { ...upperRun.meta, id: "proposer" },
+      run: () => ({ changes: [], skips: [] }),
+      contextFiles: (file) => [
+        { path: ".dockerignore", oldText: null, newText: `# ${file.instructions.length} instructions\n.git\n` },
+      ],
+    };
+    const buildContext = { dockerignore: null, exists: () => false, readText: () => null };
+    const withContext = optimize("FROM a\nrun x\n", {
+      passes: [upperRun, proposer],
+      passOptions: { ...defaultPassOptions, buildContext },
+      unsafe: false,
+    });
+    expect(withContext.contextFiles).toEqual([
+      { pass: "proposer", path: ".dockerignore", oldText: null, newText: "# 2 instructions\n.git\n" },
+    ]);
+    expect(run("FROM a\n", [proposer]).contextFiles).toEqual([]);
+    const diff = contextFileDiff(null, "# x\n.git\n", "app/.dockerignore", "proposer");
+    expect(diff).toBe(
+      "diff --git a/app/.dockerignore b/app/.dockerignore\nnew file mode 100644\n--- /dev/null\n+++ b/app/.dockerignore\n@@ -0,0 +1,2 @@ proposer\n+# x\n+.git\n",
+    );
+  });
+});

@@ -54,8 +54,8 @@ describe("dockerignore", () => {
     const options = { ...defaultPassOptions, buildContext: context({}) };
     const result = dockerignore.run(file, options);
     expect(result.changes).toEqual([]);
-    expect(result.skips[0]?.reason).toMatch(/create \.dockerignore with \.git/);
     expect(dockerignoreFiles(file, options)[0]?.path).toBe(".dockerignore");
+    expect(dockerignore.contextFiles?.(file, options)[0]?.newText).toMatch(/^\.git$/m);
   });
 });
 
