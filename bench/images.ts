@@ -13,7 +13,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { optimizeDockerfile } from "../src/api.js";
-import { verify, type VerifyReport } from "../src/verify/verify.js";
+import { verify, withContext, type VerifyReport } from "../src/verify/verify.js";
 
 interface AppSpec {
   readonly name: string;
@@ -81,7 +81,9 @@ async function main(): Promise<number> {
     // real original is what gets built as "optimized".
     const reference =
       !app.originalBuildable && app.referenceDockerfile ? path.join(app.dir, app.referenceDockerfile) : null;
-    const optimizedRun = reference ? optimizeDockerfile(readFileSync(dockerfile, "utf8"), { unsafe }) : null;
+    const optimizedRun = reference
+      ? optimizeDockerfile(readFileSync(dockerfile, "utf8"), withContext({ unsafe }, dockerfile, app.dir))
+      : null;
     const verified = await verify({
       dockerfile: reference ?? dockerfile,
       context: app.dir,

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { optimizeDockerfile, type OptimizeTextOptions } from "../api.js";
+import { buildContextFor } from "../context.js";
 import { parseDockerfile } from "../dockerfile.js";
 import { docker, imageFacts, imagePaths, removeImage, requireDocker } from "./docker.js";
 
@@ -73,7 +74,9 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
   const dockerfile = path.resolve(options.dockerfile);
   const context = path.resolve(options.context ?? path.dirname(dockerfile));
   const originalText = readFileSync(dockerfile, "utf8");
-  const result = options.optimizedText === undefined ? optimizeDockerfile(originalText, options.optimize) : null;
+  // The passes see the build context, as they do from the CLI.
+  const optimizeOptions = withContext(options.optimize, dockerfile, context);
+  const result = options.optimizedText === undefined ? optimizeDockerfile(originalText, optimizeOptions) : null;
   const optimizedText = options.optimizedText ?? result!.output;
   const changes = result ? result.applied.length : 0;
 
@@ -125,6 +128,14 @@ export async function verify(options: VerifyOptions): Promise<VerifyReport> {
       await removeImage(tags.optimized);
     }
   }
+}
+
+export function withContext(
+  options: OptimizeTextOptions | undefined,
+  dockerfile: string,
+  context: string,
+): OptimizeTextOptions {
+  return { ...options, passOptions: { ...options?.passOptions, buildContext: buildContextFor(dockerfile, context) } };
 }
 
 async function buildVariant(
