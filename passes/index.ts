@@ -27,7 +27,29 @@ import { pythonEnv } from "./python-env.js";
 import { uvInstall } from "./uv-install.js";
 import { yumHygiene } from "./yum-hygiene.js";
 
-export const allPasses: readonly Pass[] = [maintainerToLabel, aptHygiene, apkHygiene, addToCopy, pipHygiene, pipNoCompile, pythonEnv, yumHygiene, npmCacheClean, gemNoDocument, archiveCleanup, dockerignore, entrypointCrlf, uvInstall, pythonBaseImage, poetryExport, cacheMounts, chainRuns, manifestFirstCopy, alpineToDebian, builderRunner];
+export const allPasses: readonly Pass[] = [
+  maintainerToLabel,
+  aptHygiene,
+  apkHygiene,
+  addToCopy,
+  pipHygiene,
+  pipNoCompile,
+  pythonEnv,
+  yumHygiene,
+  npmCacheClean,
+  gemNoDocument,
+  archiveCleanup,
+  dockerignore,
+  entrypointCrlf,
+  uvInstall,
+  pythonBaseImage,
+  poetryExport,
+  cacheMounts,
+  chainRuns,
+  manifestFirstCopy,
+  alpineToDebian,
+  builderRunner,
+];
 
 export function passById(id: string): Pass | undefined {
   return allPasses.find((p) => p.meta.id === id);
