@@ -40,7 +40,7 @@ describe("shell model vs mvdan/sh", () => {
     }
   });
 
-  it("agrees on a sample of the shared corpus's RUN bodies", () => {
+  it.skipIf(sharedCorpusFiles().length === 0)("agrees on a sample of the shared corpus's RUN bodies", () => {
     const bodies = runBodies(6);
     let compared = 0;
     const disagreements: string[] = [];
