@@ -83,6 +83,9 @@ function contextDisplayDir(displayPath: string, contextDir: string | null | unde
  */
 export function withContextFiles(outcome: FileOutcome, contextDir: string, patchPath: string | null): FileOutcome {
   if (outcome.status !== "changed" && outcome.status !== "unchanged") return outcome;
+  // Several Dockerfiles often share one directory (Dockerfile, Dockerfile.dev…);
+  // the context's files are proposed once, for the one Docker uses by default.
+  if (!/^(Dockerfile|Containerfile)$/.test(nodePath.basename(outcome.path))) return outcome;
   const writes = outcome.result.contextFiles;
   if (writes.length === 0) return outcome;
   const diffs = writes

@@ -298,7 +298,8 @@ describe("batches", () => {
       "ignoring-repo/legacy/Dockerfile": OLD,
       "ignoring-repo/Dockerfile": CLEAN,
     });
-    const r = dfopt(["--check", "."], { cwd: dir });
+    // .dockerignore proposals (every repo here lacks one) are not what this test is about.
+    const r = dfopt(["--check", ".", "--skip", "dockerignore"], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("would change: loud-repo/Dockerfile\n");
     expect(r.stderr).toMatch(
@@ -309,10 +310,29 @@ describe("batches", () => {
     const named = dfopt(["--check", "ignoring-repo/legacy/Dockerfile"], { cwd: dir });
     expect(named.code).toBe(0);
     expect(named.stderr).toMatch(/^ignoring-repo\/legacy\/Dockerfile: ignored \(by ignoring-repo\/package\.json\)/m);
-    const overridden = dfopt(["--check", "quiet-repo", "--enable", "maintainer-to-label"], { cwd: dir });
+    const overridden = dfopt(["--check", "quiet-repo", "--enable", "maintainer-to-label", "--skip", "dockerignore"], {
+      cwd: dir,
+    });
     expect(overridden.stdout).toBe("would change: quiet-repo/Dockerfile\n");
-    const noConfig = dfopt(["--check", "quiet-repo", "--no-config"], { cwd: dir });
+    const noConfig = dfopt(["--check", "quiet-repo", "--no-config", "--skip", "dockerignore"], { cwd: dir });
     expect(noConfig.code).toBe(1);
+  });
+
+  it("proposes a .dockerignore as a new-file diff, writes it with --write, and is then a fixed point", () => {
+    const dir = fresh("dockerignore", {
+      "svc/Dockerfile": 'FROM python:3.11-slim\nCOPY . /app\nCMD ["python", "/app/app.py"]\n',
+      "svc/app.py": "print(1)\n",
+      "svc/Dockerfile.dev": "FROM python:3.11-slim\nCOPY . /app\n",
+    });
+    const dry = dfopt(["svc", "--only", "dockerignore"], { cwd: dir });
+    expect(dry.stdout).toMatch(
+      /^diff --git a\/svc\/\.dockerignore b\/svc\/\.dockerignore\nnew file mode 100644\n--- \/dev\/null\n\+\+\+ b\/svc\/\.dockerignore\n@@ -0,0 \+1,\d+ @@ dockerignore\n/m,
+    );
+    // Proposed once per directory, for the Dockerfile Docker uses by default.
+    expect(dry.stdout.match(/new file mode/g)).toHaveLength(1);
+    expect(dfopt(["svc", "--only", "dockerignore", "--write"], { cwd: dir }).code).toBe(0);
+    expect(readFileSync(path.join(dir, "svc/.dockerignore"), "utf8")).toMatch(/^\.git$/m);
+    expect(dfopt(["svc", "--only", "dockerignore", "--check"], { cwd: dir }).code).toBe(0);
   });
 
   it("--format sarif: SARIF 2.1.0 with one result per change and rules from pass metadata", () => {
