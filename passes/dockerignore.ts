@@ -235,7 +235,9 @@ export const dockerignore: Pass = {
     id,
     title: ".dockerignore proposal",
     summary: "Propose a .dockerignore (or its missing entries) that never hides what the Dockerfile copies",
-    defaultEnabled: true,
+    // Opt-in for now: in batch runs several Dockerfiles can share a context, and
+    // concurrent proposals for one .dockerignore are not reconciled yet.
+    defaultEnabled: false,
     doc: `## What it does
 When the build context is known and has no \`.dockerignore\`, proposes one
 with \`.git\`, \`**/__pycache__\`, \`**/*.pyc\` (Python projects), \`.venv\`,
