@@ -15,7 +15,7 @@
  * reference parser behind shfmt, on every corpus RUN.
  */
 import { createRequire } from "node:module";
-import type { SyntaxNode } from "tree-sitter";
+import type { SyntaxNode, Tree } from "tree-sitter";
 
 const require = createRequire(import.meta.url);
 const Parser = require("tree-sitter") as typeof import("tree-sitter");
@@ -139,7 +139,7 @@ function parseUncached(source: string): ShellParse {
   if (root.hasError) return { ok: false, error: describeError(root) };
   const comments: ShellComment[] = [];
   const converter = new Converter(comments);
-  const statements = converter.statements(root);
+  const statements = converter.statements(materialize(tree, source));
   // A construct the model doesn't know is treated like a syntax error: passes
   // leave the RUN alone rather than reason about a partial picture.
   if (converter.unknown) return { ok: false, error: `unsupported shell construct (${converter.unknown})` };
@@ -157,6 +157,57 @@ function describeError(root: SyntaxNode): string {
     for (let i = node.childCount - 1; i >= 0; i--) stack.push(node.child(i)!);
   }
   return "shell syntax error";
+}
+
+/**
+ * The subset of a tree-sitter node the converter reads, as a plain object.
+ * Reading node properties through node-tree-sitter marshals every node
+ * across the native boundary on each access; one cursor walk copies the tree
+ * into these objects ~3.5x faster than reading `children` (measured over
+ * the corpus's 8,779 RUN bodies), and the converter then reads plain fields.
+ */
+class TreeNode {
+  readonly children: TreeNode[] = [];
+  private named: TreeNode[] | undefined;
+
+  constructor(
+    readonly type: string,
+    readonly isNamed: boolean,
+    readonly startIndex: number,
+    readonly endIndex: number,
+    private readonly source: string,
+  ) {}
+
+  get text(): string {
+    return this.source.slice(this.startIndex, this.endIndex);
+  }
+  get childCount(): number {
+    return this.children.length;
+  }
+  child(index: number): TreeNode | null {
+    return this.children[index] ?? null;
+  }
+  get namedChildren(): TreeNode[] {
+    this.named ??= this.children.filter((c) => c.isNamed);
+    return this.named;
+  }
+  get namedChildCount(): number {
+    return this.namedChildren.length;
+  }
+}
+
+function materialize(tree: Tree, source: string): TreeNode {
+  const cursor = tree.walk();
+  const copy = (): TreeNode => {
+    const node = new TreeNode(cursor.nodeType, cursor.nodeIsNamed, cursor.startIndex, cursor.endIndex, source);
+    if (cursor.gotoFirstChild()) {
+      do node.children.push(copy());
+      while (cursor.gotoNextSibling());
+      cursor.gotoParent();
+    }
+    return node;
+  };
+  return copy();
 }
 
 const REDIRECT_TYPES = new Set(["file_redirect", "heredoc_redirect", "herestring_redirect"]);
@@ -194,7 +245,7 @@ class Converter {
   constructor(private readonly commentSink: ShellComment[]) {}
 
   /** The statements directly inside `parent` (a program, block, do group, if…). */
-  statements(parent: SyntaxNode): Statement[] {
+  statements(parent: TreeNode): Statement[] {
     const out: Statement[] = [];
     const children = parent.children;
     for (let i = 0; i < children.length; i++) {
@@ -220,13 +271,13 @@ class Converter {
     return out;
   }
 
-  private andOr(node: SyntaxNode): AndOr {
+  private andOr(node: TreeNode): AndOr {
     const pipelines: Pipeline[] = [];
     const ops: AndOrOp[] = [];
     const trailingWords: ShellWord[] = [];
     // `prefix`: pipeline elements that belong in front of the leftmost pipeline
     // of `n` (see the `a | b && c` quirk below).
-    const visit = (n: SyntaxNode, trailingRedirects: Redirect[], prefix: Command[]): void => {
+    const visit = (n: TreeNode, trailingRedirects: Redirect[], prefix: Command[]): void => {
       if (n.type === "list") {
         const [left, op, right] = [n.child(0)!, n.child(1)!, n.child(2)!];
         visit(left, [], prefix);
@@ -274,7 +325,7 @@ class Converter {
     return { start: node.startIndex, end: node.endIndex, pipelines, ops };
   }
 
-  private pipeline(node: SyntaxNode): Pipeline {
+  private pipeline(node: TreeNode): Pipeline {
     let negated = false;
     let inner = node;
     if (inner.type === "negated_command") {
@@ -298,8 +349,9 @@ class Converter {
     return { start: node.startIndex, end: node.endIndex, negated, commands: [this.command(inner)] };
   }
 
-  private redirectsOf(node: SyntaxNode): Redirect[] {
-    return this.redirectParts(node).redirects;
+  /** Redirects among `node`'s children, or `node` itself when `self` (a redirect node). */
+  private redirectsOf(node: TreeNode, self = false): Redirect[] {
+    return this.redirectParts(node, self).redirects;
   }
 
   /**
@@ -307,10 +359,10 @@ class Converter {
    * redirect: in `echo a > f b`, bash passes `b` to echo; tree-sitter makes
    * it a second destination of `>`.
    */
-  private redirectParts(node: SyntaxNode): { redirects: Redirect[]; extraWords: ShellWord[] } {
+  private redirectParts(node: TreeNode, self = false): { redirects: Redirect[]; extraWords: ShellWord[] } {
     const redirects: Redirect[] = [];
     const extraWords: ShellWord[] = [];
-    for (const child of node.namedChildren) {
+    for (const child of self ? [node] : node.namedChildren) {
       if (!REDIRECT_TYPES.has(child.type)) continue;
       const operands = child.namedChildren.filter((c) => c.type !== "file_descriptor");
       const target = child.type === "file_redirect" ? operands[0] : operands[operands.length - 1];
@@ -328,7 +380,7 @@ class Converter {
     return { redirects, extraWords };
   }
 
-  private command(node: SyntaxNode): Command {
+  private command(node: TreeNode): Command {
     const span = { start: node.startIndex, end: node.endIndex };
     if (node.type === "redirected_statement") {
       const body = node.child(0)!;
@@ -358,11 +410,11 @@ class Converter {
     return { ...span, kind, redirects: [], inner };
   }
 
-  private simple(node: SyntaxNode, span: Span): SimpleCommand {
+  private simple(node: TreeNode, span: Span): SimpleCommand {
     const assigns: Assignment[] = [];
     const words: ShellWord[] = [];
     const redirects: Redirect[] = [];
-    const addAssign = (a: SyntaxNode) => {
+    const addAssign = (a: TreeNode) => {
       const name = a.child(0)?.text ?? "";
       const valueNode = a.childCount >= 3 ? a.child(2)! : null;
       assigns.push({ start: a.startIndex, end: a.endIndex, name, value: valueNode ? staticValue(valueNode) : "" });
@@ -385,7 +437,7 @@ class Converter {
         case "file_redirect":
         case "heredoc_redirect":
         case "herestring_redirect":
-          redirects.push(...this.redirectsOf({ namedChildren: [child] } as unknown as SyntaxNode));
+          redirects.push(...this.redirectsOf(child, true));
           break;
         case "comment":
           break;
@@ -426,12 +478,12 @@ function joinAdjacent(words: ShellWord[]): ShellWord[] {
   return out;
 }
 
-function word(node: SyntaxNode): ShellWord {
+function word(node: TreeNode): ShellWord {
   return { start: node.startIndex, end: node.endIndex, source: node.text, value: staticValue(node) };
 }
 
 /** The value of a word made only of literals and quotes; null if it expands. */
-function staticValue(node: SyntaxNode): string | null {
+function staticValue(node: TreeNode): string | null {
   switch (node.type) {
     case "word":
     case "number":
