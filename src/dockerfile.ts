@@ -4,6 +4,7 @@
  * parsed by the shell front end. Passes read only this model.
  */
 import { DockerfileParser, type Instruction } from "dockerfile-ast";
+import "./dockerfile-ast-memo.js";
 import { logicalText, type LogicalText } from "./logical.js";
 import { parseShell, type ShellParse } from "./shell.js";
 import { LineIndex, detectEol } from "./text.js";
