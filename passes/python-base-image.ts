@@ -157,7 +157,7 @@ modules from apt (they would bring the distro's Python back), PPAs
 function rewriteStage(
   file: ParsedDockerfile,
   stage: Stage,
-  runs: RunInfo[],
+  runs: readonly RunInfo[],
   options: PassOptions,
 ): Change | { skip: string } | null {
   const imageArg = stage.from.args.find((a) => !a.value.startsWith("--"));

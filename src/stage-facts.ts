@@ -5,6 +5,7 @@
  * instructions must respect them.
  */
 import type { InstructionNode, ParsedDockerfile, Stage } from "./dockerfile.js";
+import { memoByInstruction } from "./memo.js";
 
 export interface InstructionContext {
   /** `USER` in effect (`root` when none was set in this stage; a base image may differ). */
@@ -23,7 +24,13 @@ export function stageOf(file: ParsedDockerfile, node: InstructionNode): Stage | 
   return file.stages[node.stage];
 }
 
+/** The context a node runs in (computed once per parsed file and instruction). */
 export function contextAt(file: ParsedDockerfile, node: InstructionNode): InstructionContext {
+  return contextAtIndex(file, node.index);
+}
+
+const contextAtIndex = memoByInstruction((file, index): InstructionContext => {
+  const node = file.instructions[index]!;
   const stage = stageOf(file, node);
   let user = "root";
   let userFromBase = true;
@@ -52,7 +59,7 @@ export function contextAt(file: ParsedDockerfile, node: InstructionNode): Instru
     }
   }
   return { user, userFromBase, workdir, shell, env };
-}
+});
 
 /** True when RUN bodies of this context run under a POSIX shell we can analyse. */
 export function isPosixShell(context: InstructionContext): boolean {

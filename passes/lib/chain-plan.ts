@@ -9,6 +9,7 @@
 import type { Flag, InstructionNode, ParsedDockerfile } from "../../src/dockerfile.js";
 import { parseShell, type ShellScript } from "../../src/shell.js";
 import { contextAt, homeOf } from "../../src/stage-facts.js";
+import { memoByFile } from "../../src/memo.js";
 import { findSuppressions } from "../../src/suppress.js";
 import type { Pass } from "../../src/types.js";
 import {
@@ -78,7 +79,10 @@ export interface ChainPlan {
 const plans = new WeakMap<ParsedDockerfile, ChainPlan>();
 
 /** What chain-runs does to a file (computed once per parsed file). */
-export function planChains(file: ParsedDockerfile): ChainPlan {
+/** Computed once per parsed file: chain-runs and the passes that stay out of its way all ask. */
+export const planChains = memoByFile(computeChainPlan);
+
+function computeChainPlan(file: ParsedDockerfile): ChainPlan {
   const cached = plans.get(file);
   if (cached) return cached;
   const groups: Group[] = [];

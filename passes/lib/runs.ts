@@ -7,6 +7,7 @@
 import type { InstructionNode, ParsedDockerfile } from "../../src/dockerfile.js";
 import { fileRangeOf } from "../../src/logical.js";
 import type { ShellScript, SimpleCommand, Span } from "../../src/shell.js";
+import { memoByFile } from "../../src/memo.js";
 import { allSimpleCommands } from "../../src/shell-facts.js";
 import { contextAt, isPosixShell, type InstructionContext } from "../../src/stage-facts.js";
 import type { Edit } from "../../src/types.js";
@@ -24,7 +25,12 @@ export type RunRefusal = { readonly node: InstructionNode; readonly reason: stri
  * Every shell-form RUN whose body parses under a POSIX shell. RUNs that
  * can't be analysed come back as refusals so passes can report them.
  */
-export function analysableRuns(file: ParsedDockerfile): { runs: RunInfo[]; refused: RunRefusal[] } {
+export const analysableRuns = memoByFile(analyseRuns);
+
+function analyseRuns(file: ParsedDockerfile): {
+  readonly runs: readonly RunInfo[];
+  readonly refused: readonly RunRefusal[];
+} {
   const runs: RunInfo[] = [];
   const refused: RunRefusal[] = [];
   for (const node of file.instructions) {

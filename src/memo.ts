@@ -1,0 +1,36 @@
+/**
+ * Per-file memoisation for pure analyses. A ParsedDockerfile is immutable and
+ * every pass is a pure function of it, so a fact several passes ask for (the
+ * RUNs that parse, the context at an instruction, chain-runs' plan) can be
+ * computed once per parsed file instead of once per pass and per node. The
+ * weak keys let a file's facts go with the file.
+ */
+import type { ParsedDockerfile } from "./dockerfile.js";
+
+export function memoByFile<T>(compute: (file: ParsedDockerfile) => T): (file: ParsedDockerfile) => T {
+  const results = new WeakMap<ParsedDockerfile, T>();
+  return (file) => {
+    if (results.has(file)) return results.get(file)!;
+    const result = compute(file);
+    results.set(file, result);
+    return result;
+  };
+}
+
+/** Like memoByFile, for a fact per instruction (keyed by its index). */
+export function memoByInstruction<T>(
+  compute: (file: ParsedDockerfile, index: number) => T,
+): (file: ParsedDockerfile, index: number) => T {
+  const results = new WeakMap<ParsedDockerfile, Map<number, T>>();
+  return (file, index) => {
+    let perFile = results.get(file);
+    if (!perFile) {
+      perFile = new Map();
+      results.set(file, perFile);
+    }
+    if (perFile.has(index)) return perFile.get(index)!;
+    const result = compute(file, index);
+    perFile.set(index, result);
+    return result;
+  };
+}
