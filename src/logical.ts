@@ -15,8 +15,17 @@ export interface LogicalText {
 }
 
 export function logicalText(file: string, start: number, end: number, escapeChar: string): LogicalText {
-  let out = "";
-  const offsets: number[] = [];
+  // Copies runs of kept characters in slices (not one by one): bodies are
+  // mostly long runs between continuations.
+  const offsets = new Int32Array(Math.max(0, end - start) + 1);
+  const pieces: string[] = [];
+  let n = 0;
+  let runStart = start;
+  const keepRun = (upTo: number) => {
+    if (upTo <= runStart) return;
+    pieces.push(file.slice(runStart, upTo));
+    for (let k = runStart; k < upTo; k++) offsets[n++] = k;
+  };
   let i = start;
   let atLineStart = false;
   while (i < end) {
@@ -25,28 +34,33 @@ export function logicalText(file: string, start: number, end: number, escapeChar
       const lineEnd = findLineEnd(file, i, end);
       const content = file.slice(i, lineEnd).trim();
       if (content === "" || content.startsWith("#")) {
-        if (lineEnd >= end) break;
-        i = skipLineBreak(file, lineEnd);
+        if (lineEnd >= end) {
+          runStart = i;
+          break;
+        }
+        runStart = i = skipLineBreak(file, lineEnd);
         continue;
       }
       atLineStart = false;
     }
-    const c = file[i]!;
-    if (c === escapeChar) {
+    if (file[i] === escapeChar) {
       const afterSpaces = skipSpaces(file, i + 1, end);
       if (afterSpaces >= end || file[afterSpaces] === "\n" || file[afterSpaces] === "\r") {
-        if (afterSpaces >= end) break;
-        i = skipLineBreak(file, afterSpaces);
+        keepRun(i);
+        if (afterSpaces >= end) {
+          runStart = end;
+          break;
+        }
+        runStart = i = skipLineBreak(file, afterSpaces);
         atLineStart = true;
         continue;
       }
     }
-    out += c;
-    offsets.push(i);
     i++;
   }
-  offsets.push(i <= end ? Math.min(i, end) : end);
-  return { text: out, fileOffsets: Int32Array.from(offsets) };
+  keepRun(Math.min(i, end));
+  offsets[n] = i <= end ? Math.min(i, end) : end;
+  return { text: pieces.join(""), fileOffsets: offsets.slice(0, n + 1) };
 }
 
 /** File range covering logical characters [from, to). */

@@ -117,7 +117,7 @@ let parser: InstanceType<typeof Parser> | undefined;
  * immutable, so sharing it is safe. Bounded so a huge batch can't grow it.
  */
 const cache = new Map<string, ShellParse>();
-const CACHE_LIMIT = 4096;
+const CACHE_LIMIT = 512;
 
 export function parseShell(source: string): ShellParse {
   const cached = cache.get(source);

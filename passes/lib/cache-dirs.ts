@@ -463,7 +463,20 @@ function joinPath(dir: string, sub: string): string {
   return `${dir.replace(/\/+$/, "")}/${sub}`;
 }
 
+/** Paths repeat across RUNs and passes (cache targets, `rm -rf` operands): remember them, bounded. */
+const normalized = new Map<string, string>();
+
 export function normalizePath(path: string): string {
+  let result = normalized.get(path);
+  if (result === undefined) {
+    result = normalizeUncached(path);
+    if (normalized.size >= 4096) normalized.clear();
+    normalized.set(path, result);
+  }
+  return result;
+}
+
+function normalizeUncached(path: string): string {
   let p = path.replace(/\/+/g, "/");
   if (p.length > 1) p = p.replace(/\/$/, "");
   const parts: string[] = [];
@@ -512,7 +525,19 @@ export function pathRelation(path: string, target: string): PathRelation {
   return "unrelated";
 }
 
+const globs = new Map<string, RegExp>();
+
 function globToRegExp(glob: string): RegExp {
+  let re = globs.get(glob);
+  if (!re) {
+    re = compileGlob(glob);
+    if (globs.size >= 1024) globs.clear();
+    globs.set(glob, re);
+  }
+  return re;
+}
+
+function compileGlob(glob: string): RegExp {
   let re = "";
   const segments = glob.split("/");
   segments.forEach((segment, k) => {

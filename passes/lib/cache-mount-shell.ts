@@ -228,9 +228,9 @@ export function wordRelation(
   if (path === null) {
     // Unresolved: it may be the cache if it names one of the target's own directories.
     const source = word.source;
+    const words = source.split(/[/"'${}()\s]+/).filter(Boolean);
     for (const t of targets) {
       const parts = targetComponents(t);
-      const words = source.split(/[/"'${}()\s]+/).filter(Boolean);
       if (
         parts.some((p) => words.includes(p)) ||
         (/\$\{?HOME\b|^~(\/|$)/.test(source) && t.startsWith(ctx.home ?? "\0"))
