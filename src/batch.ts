@@ -99,11 +99,17 @@ export class Batch {
       ready: boolean;
     }
     const slots = new Set<Slot>();
-    let fallback: Promise<void> | null = null;
+    /** Workers could not start: files are processed in this thread instead. */
+    let fallback = false;
+    let runningHere = false;
 
     return new Promise<void>((resolve) => {
+      // Whenever no worker is left and files are still pending (workers that
+      // could not start handed theirs back), they run here: never wait on nobody.
       const settleIfIdle = () => {
-        if (slots.size === 0 && (remaining === 0 || this.aborted || fallback === null)) resolve();
+        if (slots.size > 0 || runningHere) return;
+        if (!this.aborted && remaining > 0 && pending.length > 0) void runHere();
+        else resolve();
       };
       const release = (slot: Slot) => {
         if (slot.timer) clearTimeout(slot.timer);
@@ -123,10 +129,12 @@ export class Batch {
       // not the files' fault: the rest runs here, with the modules this
       // thread already loaded.
       const runHere = async () => {
+        runningHere = true;
         while (!this.aborted && pending.length > 0) {
           done(await runTask(pending.pop()!));
           await new Promise((resolve) => setImmediate(resolve));
         }
+        runningHere = false;
         settleIfIdle();
       };
       this.onAbort = () => {
@@ -210,12 +218,13 @@ export class Batch {
             for (const t of inFlight.reverse()) pending.push(t);
             inFlight.length = 0;
             if (!fallback) {
+              fallback = true;
               this.options.onWarning?.(
                 `worker threads could not start (${slot.lastError?.message ?? `exit code ${code}`}); ` +
                   "processing the remaining files in the main thread",
               );
-              fallback = runHere();
             }
+            if (!runningHere) void runHere();
             return;
           }
           if (!slot.retired && !this.aborted && inFlight.length > 0) {

@@ -124,9 +124,7 @@ describe("Batch", () => {
     expect(results.filter((r) => r.outcome.status === "changed")).toHaveLength(11);
   }, 60_000);
 
-  // Known bug (see the issue-6 note): when no worker thread can start, Batch
-  // waits forever instead of falling back to in-process. Skipped until fixed.
-  it.skip("workers that can't start: the batch finishes in-process, with a warning, blaming no file", async () => {
+  it("workers that can't start: the batch finishes in-process, with a warning, blaming no file", async () => {
     const broken = path.join(dir, "broken-worker.mjs");
     writeFileSync(broken, 'throw new Error("cannot load");\n');
     const tasks = makeTasks(12);
