@@ -1,6 +1,7 @@
 import type { InstructionNode, ParsedDockerfile, Stage } from "../src/dockerfile.js";
 import type { ShellScript, SimpleCommand } from "../src/shell.js";
 import { allSimpleCommands } from "../src/shell-facts.js";
+import { runPass } from "../src/memo.js";
 import { contextAt, homeOf, isPosixShell } from "../src/stage-facts.js";
 import type { Change, Edit, Pass, PassOptions, PassResult, Skip } from "../src/types.js";
 import {
@@ -1027,7 +1028,7 @@ function readsLists(call: ToolCall): boolean {
 
 /** The first `apt-get update` that runs unconditionally, or null. */
 function firstUpdate(script: ShellScript): ToolCall | null {
-  for (const c of toolCalls(script).sort((a, b) => a.command.start - b.command.start)) {
+  for (const c of [...toolCalls(script)].sort((a, b) => a.command.start - b.command.start)) {
     if (
       (c.tool === "apt-get" || c.tool === "apt") &&
       c.subcommand === "update" &&
@@ -1206,7 +1207,7 @@ function pendingRewrites(file: ParsedDockerfile, options: PassOptions): { start:
   for (const pass of REWRITERS) {
     if (!options.enabledPasses.has(pass.meta.id)) continue;
     try {
-      for (const c of pass.run(file, options).changes) {
+      for (const c of runPass(pass, file, options).changes) {
         if (c.safety === "safe") out.push(...c.edits.map((e) => ({ start: e.start, end: e.end })));
       }
     } catch {

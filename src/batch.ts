@@ -269,4 +269,4 @@ export class OrderedEmitter {
  * pathological multi-megabyte Dockerfile) kills only its worker and is
  * reported as an error, instead of growing the whole process.
  */
-const WORKER_LIMITS = { resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 8 } };
+const WORKER_LIMITS = { resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 32 } };

@@ -6,6 +6,7 @@
  * weak keys let a file's facts go with the file.
  */
 import type { ParsedDockerfile } from "./dockerfile.js";
+import type { Pass, PassOptions, PassResult } from "./types.js";
 
 export function memoByFile<T>(compute: (file: ParsedDockerfile) => T): (file: ParsedDockerfile) => T {
   const results = new WeakMap<ParsedDockerfile, T>();
@@ -33,4 +34,25 @@ export function memoByInstruction<T>(
     perFile.set(index, result);
     return result;
   };
+}
+
+const passResults = new WeakMap<ParsedDockerfile, Map<Pass, { options: PassOptions; result: PassResult }>>();
+
+/**
+ * A pass's result on a parsed file, computed once: the engine asks for it,
+ * and so do passes that stay out of another pass's way (cache-mounts asks
+ * chain-runs and alpine-to-debian what they will rewrite). Passes are pure,
+ * so the same file and options give the same result.
+ */
+export function runPass(pass: Pass, file: ParsedDockerfile, options: PassOptions): PassResult {
+  let perFile = passResults.get(file);
+  if (!perFile) {
+    perFile = new Map();
+    passResults.set(file, perFile);
+  }
+  const known = perFile.get(pass);
+  if (known && known.options === options) return known.result;
+  const result = pass.run(file, options);
+  perFile.set(pass, { options, result });
+  return result;
 }

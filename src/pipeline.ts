@@ -5,6 +5,7 @@
  */
 import { parseDockerfile, type ParsedDockerfile } from "./dockerfile.js";
 import { applyEdits, changesConflict, OffsetMapper } from "./edits.js";
+import { runPass } from "./memo.js";
 import { findSuppressions, isSuppressed } from "./suppress.js";
 import type { Change, ContextFileWrite, Pass, PassOptions, Safety } from "./types.js";
 
@@ -158,7 +159,7 @@ function runPasses(
     for (const pass of passes) {
       if (failures.has(pass.meta.id)) continue;
       try {
-        const result = pass.run(parsed, options.passOptions);
+        const result = runPass(pass, parsed, options.passOptions);
         for (const change of result.changes) if (!isSuppressed(change, suppressions)) changes.push(change);
         for (const s of result.skips)
           skips.push({ pass: s.pass, line: parsed.lines.lineAt(s.at) + 1, reason: s.reason });

@@ -88,7 +88,19 @@ const VALUE_OPTIONS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** Every package-manager call anywhere in the RUN (subshells and `if` bodies too). */
-export function toolCalls(script: ShellScript): ToolCall[] {
+/** Per script: parsed scripts are immutable and shared across rounds, and cache-mounts asks several times per RUN. */
+const toolCallsOf = new WeakMap<ShellScript, readonly ToolCall[]>();
+
+export function toolCalls(script: ShellScript): readonly ToolCall[] {
+  let calls = toolCallsOf.get(script);
+  if (!calls) {
+    calls = findToolCalls(script);
+    toolCallsOf.set(script, calls);
+  }
+  return calls;
+}
+
+function findToolCalls(script: ShellScript): ToolCall[] {
   const out: ToolCall[] = [];
   for (const command of allSimpleCommands(script.statements)) {
     const call = toolCall(command);
