@@ -14,17 +14,15 @@
 import { Instruction } from "dockerfile-ast";
 
 type Split = ReturnType<Instruction["getArguments"]>;
-const splits = new WeakMap<Instruction, Split>();
+/** Stored on the instance: a WeakMap with one short-lived key per instruction cost more in GC than it saved. */
+const SPLIT = Symbol("dfopt.rawArguments");
 
 const prototype = Instruction.prototype as unknown as { getRawArguments?: (this: Instruction) => Split };
 const original = prototype.getRawArguments;
 if (typeof original === "function") {
   prototype.getRawArguments = function getRawArgumentsOnce(this: Instruction): Split {
-    let split = splits.get(this);
-    if (!split) {
-      split = original.call(this);
-      splits.set(this, split);
-    }
+    const self = this as unknown as { [SPLIT]?: Split };
+    const split = (self[SPLIT] ??= original.call(this));
     return split.slice();
   };
 }
