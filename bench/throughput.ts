@@ -6,6 +6,8 @@
  * are its own):
  *   - dfopt in one thread (optimize + diff, what the CLI does per file),
  *   - dfopt on the worker pool (src/batch.ts, one worker per CPU),
+ *   - what parsing alone costs (dockerfile-ast; plus the shell trees of RUN
+ *     bodies): the floor under any rewrite that reasons from syntax trees,
  *   - dockerfile-utils (validate + format), dockerfilelint (run),
  * as files/second, per-file p50/p99 latency and peak RSS, printed side by
  * side as ratios against dfopt. Then the end-to-end CLI wall time for the
@@ -132,6 +134,19 @@ async function child(mode: string): Promise<Measure> {
       },
     }).run();
     return summarize(`dfopt (${jobs} workers)`, latencies, errors, (performance.now() - start) / 1000);
+  }
+  // Reference rows, not tools: what parsing alone costs, before any pass runs.
+  // Every rewrite needs the Dockerfile parse (dockerfile-ast) and the shell
+  // syntax tree of each RUN body (tree-sitter-bash), once per round.
+  if (mode === "parse-dockerfile") {
+    const { DockerfileParser } = await import("dockerfile-ast");
+    return timeEach("floor: dockerfile-ast parse only", corpus, (text) => void DockerfileParser.parse(text));
+  }
+  if (mode === "parse-all") {
+    const { parseDockerfile } = await import("../src/dockerfile.js");
+    return timeEach("floor: + shell trees of RUN bodies", corpus, (text) => {
+      for (const node of parseDockerfile(text).instructions) void node.shell;
+    });
   }
   if (mode === "dockerfile-utils") {
     const utils = (await import("dockerfile-utils")) as typeof import("dockerfile-utils");
@@ -351,7 +366,14 @@ async function main(): Promise<void> {
 
   const measures: Measure[] = [];
   if (sections.has("perfile")) {
-    for (const mode of ["dfopt", "dfopt-workers", "dockerfile-utils", "dockerfilelint"]) {
+    for (const mode of [
+      "dfopt",
+      "dfopt-workers",
+      "parse-dockerfile",
+      "parse-all",
+      "dockerfile-utils",
+      "dockerfilelint",
+    ]) {
       measures.push(await runChild(mode));
     }
     const base = measures[0]!;

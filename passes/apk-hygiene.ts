@@ -19,8 +19,11 @@ import {
   runsOpaqueScript,
   shippedStages,
   slotOf,
+  subcommandCall,
+  subcommandCalls,
+  type SubcommandCall,
 } from "./lib/hygiene.js";
-import { isPython, packageManagerCall, type PackageManagerCall } from "./lib/package-managers.js";
+import { isPython, packageManagerCall, type PackageManager } from "./lib/package-managers.js";
 import { analysableRuns, fileSpan, insertAfterWord, replaceSpan, type RunInfo } from "./lib/runs.js";
 
 const id = "apk-hygiene";
@@ -46,29 +49,15 @@ const OPTIONS_WITH_VALUE = new Set([
 /** Subcommands that read the package index (`apk update` writes it). */
 const INDEX_READERS = new Set(["add", "upgrade", "fix", "fetch", "search", "list", "policy", "version", "dot", "info"]);
 
-interface ApkCall {
-  readonly call: PackageManagerCall;
-  readonly command: SimpleCommand;
-  readonly sub: number;
-  readonly subcommand: string;
-}
+type ApkCall = SubcommandCall;
+const APK: ReadonlySet<PackageManager> = new Set(["apk"]);
 
 function apkCall(command: SimpleCommand): ApkCall | null {
-  const call = packageManagerCall(command);
-  if (!call || call.manager !== "apk") return null;
-  for (let i = call.argsFrom; i < command.words.length; i++) {
-    const v = command.words[i]!.value;
-    if (v === null) return null;
-    if (OPTIONS_WITH_VALUE.has(v)) i++;
-    else if (!v.startsWith("-")) return { call, command, sub: i, subcommand: v };
-  }
-  return null;
+  return subcommandCall(command, APK, OPTIONS_WITH_VALUE);
 }
 
 function apkCalls(script: ShellScript): ApkCall[] {
-  return commandsInOrder(script)
-    .map(apkCall)
-    .filter((a): a is ApkCall => a !== null);
+  return subcommandCalls(script, APK, OPTIONS_WITH_VALUE);
 }
 
 function optionValues(a: ApkCall): (string | null)[] {

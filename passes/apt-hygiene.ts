@@ -18,8 +18,11 @@ import {
   runsOpaqueScript,
   shippedStages,
   slotOf,
+  subcommandCall,
+  subcommandCalls,
+  type SubcommandCall,
 } from "./lib/hygiene.js";
-import { packageManagerCall, type PackageManagerCall } from "./lib/package-managers.js";
+import { packageManagerCall, type PackageManager } from "./lib/package-managers.js";
 import { analysableRuns, fileSpan, insertAfterWord, replaceSpan, type RunInfo } from "./lib/runs.js";
 
 const id = "apt-hygiene";
@@ -57,35 +60,11 @@ const LIST_READERS = new Set([
 /** `apt <sub>` → `apt-get <sub>` where both do the same thing. */
 const APT_TO_APT_GET = new Set(["install", "update", "remove", "purge", "autoremove", "dist-upgrade"]);
 
-interface AptCall {
-  readonly call: PackageManagerCall;
-  readonly command: SimpleCommand;
-  /** Index of the subcommand word in `command.words`. */
-  readonly sub: number;
-  readonly subcommand: string;
-}
+type AptCall = SubcommandCall;
+const APT: ReadonlySet<PackageManager> = new Set(["apt-get", "apt"]);
 
 function aptCalls(script: ShellScript): AptCall[] {
-  const out: AptCall[] = [];
-  for (const command of commandsInOrder(script)) {
-    const call = packageManagerCall(command);
-    if (!call || (call.manager !== "apt-get" && call.manager !== "apt")) continue;
-    const sub = aptSubcommandIndex(command, call.argsFrom);
-    if (sub < 0) continue;
-    out.push({ call, command, sub, subcommand: command.words[sub]!.value! });
-  }
-  return out;
-}
-
-/** Like `subcommandIndex`, but skips the values of `-o X`, `-t X`, `-c X`. */
-function aptSubcommandIndex(command: SimpleCommand, argsFrom: number): number {
-  for (let i = argsFrom; i < command.words.length; i++) {
-    const v = command.words[i]!.value;
-    if (v === null) return -1;
-    if (OPTIONS_WITH_VALUE.has(v)) i++;
-    else if (!v.startsWith("-")) return i;
-  }
-  return -1;
+  return subcommandCalls(script, APT, OPTIONS_WITH_VALUE);
 }
 
 /** Words after the subcommand: options (with their values) and package arguments. */
@@ -125,10 +104,7 @@ function readsLists(command: SimpleCommand): boolean {
 }
 
 function isUpdate(command: SimpleCommand): boolean {
-  const call = packageManagerCall(command);
-  if (!call || (call.manager !== "apt-get" && call.manager !== "apt")) return false;
-  const sub = aptSubcommandIndex(command, call.argsFrom);
-  return sub >= 0 && command.words[sub]!.value === "update";
+  return subcommandCall(command, APT, OPTIONS_WITH_VALUE)?.subcommand === "update";
 }
 
 function isAptFamily(command: SimpleCommand): boolean {

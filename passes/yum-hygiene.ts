@@ -13,8 +13,10 @@ import {
   opaqueSources,
   overlaps,
   shippedStages,
+  subcommandCalls,
+  type SubcommandCall,
 } from "./lib/hygiene.js";
-import { packageManagerCall, type PackageManagerCall } from "./lib/package-managers.js";
+import { type PackageManager } from "./lib/package-managers.js";
 import { analysableRuns, fileSpan, insertAfterWord, type RunInfo } from "./lib/runs.js";
 
 const id = "yum-hygiene";
@@ -40,29 +42,11 @@ const INSTALLS = new Set(["install", "groupinstall", "localinstall", "reinstall"
 /** Subcommands that download metadata or packages into the cache. */
 const FILLS_CACHE = new Set([...INSTALLS, "update", "upgrade", "makecache", "distro-sync", "group", "module", "swap"]);
 
-interface YumCall {
-  readonly call: PackageManagerCall;
-  readonly command: SimpleCommand;
-  readonly sub: number;
-  readonly subcommand: string;
-}
-
-function yumCall(command: SimpleCommand): YumCall | null {
-  const call = packageManagerCall(command);
-  if (!call || (call.manager !== "yum" && call.manager !== "dnf" && call.manager !== "microdnf")) return null;
-  for (let i = call.argsFrom; i < command.words.length; i++) {
-    const v = command.words[i]!.value;
-    if (v === null) return null;
-    if (OPTIONS_WITH_VALUE.has(v)) i++;
-    else if (!v.startsWith("-")) return { call, command, sub: i, subcommand: v };
-  }
-  return null;
-}
+type YumCall = SubcommandCall;
+const YUM: ReadonlySet<PackageManager> = new Set(["yum", "dnf", "microdnf"]);
 
 function yumCalls(script: ShellScript): YumCall[] {
-  return commandsInOrder(script)
-    .map(yumCall)
-    .filter((y): y is YumCall => y !== null);
+  return subcommandCalls(script, YUM, OPTIONS_WITH_VALUE);
 }
 
 function cleansCache(script: ShellScript, calls: YumCall[]): boolean {

@@ -9,6 +9,7 @@ import type { InstructionNode, ParsedDockerfile, Stage } from "../../src/dockerf
 import type { AndOr, Command, Pipeline, ShellScript, SimpleCommand, Statement } from "../../src/shell.js";
 import type { Edit, PassOptions } from "../../src/types.js";
 import { chainStart, chainsWithNext, chainsWithPrevious } from "./chain-plan.js";
+import { packageManagerCall, type PackageManager, type PackageManagerCall } from "./package-managers.js";
 import { fileSpan } from "./runs.js";
 
 /* ------------------------------------------------------------------ */
@@ -554,4 +555,49 @@ export function chainedNeighbours(
 /** Where an instruction inserted before `node` must go so it doesn't split a chain-runs chain. */
 export function beforeChain(file: ParsedDockerfile, node: InstructionNode, options: PassOptions): InstructionNode {
   return options.enabledPasses.has("chain-runs") ? chainStart(file, node) : node;
+}
+
+/** A package-manager call with its subcommand found (`apk add`, `yum install`, `apt-get -o X=y install`). */
+export interface SubcommandCall {
+  readonly call: PackageManagerCall;
+  readonly command: SimpleCommand;
+  /** Index of the subcommand word in `command.words`. */
+  readonly sub: number;
+  readonly subcommand: string;
+}
+
+/**
+ * The command as a call of one of `managers` with its subcommand: the first
+ * word after the options, skipping the value of each option in
+ * `optionsWithValue` (`-o X`, `--repository X`). Null when a word before the
+ * subcommand expands (its meaning is unknown).
+ */
+export function subcommandCall(
+  command: SimpleCommand,
+  managers: ReadonlySet<PackageManager>,
+  optionsWithValue: ReadonlySet<string>,
+): SubcommandCall | null {
+  const call = packageManagerCall(command);
+  if (!call || !managers.has(call.manager)) return null;
+  for (let i = call.argsFrom; i < command.words.length; i++) {
+    const v = command.words[i]!.value;
+    if (v === null) return null;
+    if (optionsWithValue.has(v)) i++;
+    else if (!v.startsWith("-")) return { call, command, sub: i, subcommand: v };
+  }
+  return null;
+}
+
+/** Every such call in the script, in execution order. */
+export function subcommandCalls(
+  script: ShellScript,
+  managers: ReadonlySet<PackageManager>,
+  optionsWithValue: ReadonlySet<string>,
+): SubcommandCall[] {
+  const out: SubcommandCall[] = [];
+  for (const command of commandsInOrder(script)) {
+    const call = subcommandCall(command, managers, optionsWithValue);
+    if (call) out.push(call);
+  }
+  return out;
 }
