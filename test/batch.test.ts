@@ -4,12 +4,12 @@
  * costs only its file. Worker tests load the built worker (dist/), rebuilt
  * first if the sources are newer.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt } from "./support/built.js";
 import { allPasses } from "../passes/index.js";
 import { Batch, IN_PROCESS_BELOW, OrderedEmitter, usesWorkers } from "../src/batch.js";
 import { batchReportJson, batchReportMarkdown, summaryTable, totals, type FileRecord } from "../src/report.js";
@@ -18,25 +18,6 @@ import type { Task, TaskResult } from "../src/worker.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const WORKER_URL = pathToFileURL(path.join(ROOT, "dist/src/worker.js"));
-
-/** Rebuilds dist/ when any source is newer than its output (npm test builds first anyway). */
-function ensureBuilt(): void {
-  const stale = ["src", "passes", "passes/lib"].some((dir) =>
-    readdirSync(path.join(ROOT, dir))
-      .filter((f) => f.endsWith(".ts"))
-      .some((f) => {
-        const out = path.join(ROOT, "dist", dir, f.replace(/\.ts$/, ".js"));
-        return !existsSync(out) || statSync(out).mtimeMs < statSync(path.join(ROOT, dir, f)).mtimeMs;
-      }),
-  );
-  if (stale) {
-    try {
-      execFileSync("flock", ["/tmp/dfopt-tsc.lock", "npx", "tsc", "-p", "."], { cwd: ROOT, stdio: "ignore" });
-    } catch {
-      // Type errors elsewhere still emit JavaScript; the tests judge the result.
-    }
-  }
-}
 
 let dir = "";
 const DOCKERFILE = (i: number) => `FROM debian:12\nMAINTAINER dev${i} <dev${i}@example.com>\nRUN echo ${i}\n`;

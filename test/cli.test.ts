@@ -25,28 +25,11 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt } from "./support/built.js";
 import { sharedCorpusFiles } from "./support/shared-corpus.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const BIN = path.join(ROOT, "bin/dfopt.js");
-
-function ensureBuilt(): void {
-  const stale = ["src", "passes", "passes/lib"].some((dir) =>
-    readdirSync(path.join(ROOT, dir))
-      .filter((f) => f.endsWith(".ts"))
-      .some((f) => {
-        const out = path.join(ROOT, "dist", dir, f.replace(/\.ts$/, ".js"));
-        return !existsSync(out) || statSync(out).mtimeMs < statSync(path.join(ROOT, dir, f)).mtimeMs;
-      }),
-  );
-  if (stale) {
-    try {
-      execFileSync("flock", ["/tmp/dfopt-tsc.lock", "npx", "tsc", "-p", "."], { cwd: ROOT, stdio: "ignore" });
-    } catch {
-      // Type errors elsewhere still emit JavaScript; the tests judge the result.
-    }
-  }
-}
 
 interface Run {
   code: number | null;

@@ -10,7 +10,7 @@ import type { AndOr, Command, Pipeline, ShellScript, SimpleCommand, Statement } 
 import type { Edit, PassOptions } from "../../src/types.js";
 import { chainStart, chainsWithNext, chainsWithPrevious } from "./chain-plan.js";
 import { packageManagerCall, type PackageManager, type PackageManagerCall } from "./package-managers.js";
-import { fileSpan } from "./runs.js";
+import { deleteWithBlanks, fileSpan } from "./runs.js";
 
 /* ------------------------------------------------------------------ */
 /* Mounts                                                              */
@@ -238,14 +238,7 @@ export function removeWordOrLine(
     const next = file.lines.lineStart(line + 1);
     return { start: lineStart, end: next, newText: "" };
   }
-  let from = start;
-  while (from > node.start && (file.text[from - 1] === " " || file.text[from - 1] === "\t")) from--;
-  if (from > 0 && (file.text[from - 1] === "\n" || file.text[from - 1] === "\r")) {
-    let to = end;
-    while (to < node.end && (file.text[to] === " " || file.text[to] === "\t")) to++;
-    return { start, end: to, newText: "" };
-  }
-  return { start: from, end, newText: "" };
+  return deleteWithBlanks(file, node, start, end);
 }
 
 /** The whole instruction's lines (for deleting an instruction). */

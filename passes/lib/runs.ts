@@ -86,9 +86,16 @@ export function removeWord(file: ParsedDockerfile, node: InstructionNode, comman
   if (previous && !/[\r\n][ \t]*#/.test(file.text.slice(previous.end, start))) {
     return { start: previous.end, end, newText: "" };
   }
+  return deleteWithBlanks(file, node, start, end);
+}
+
+/**
+ * Deletes [start, end) of a RUN with the blanks before it, or, at the start
+ * of a continued line, with the blanks after it (the indentation stays).
+ */
+export function deleteWithBlanks(file: ParsedDockerfile, node: InstructionNode, start: number, end: number): Edit {
   let from = start;
   while (from > node.start && (file.text[from - 1] === " " || file.text[from - 1] === "\t")) from--;
-  // At the start of a continued line, eat the blanks after the word instead.
   if (from > 0 && (file.text[from - 1] === "\n" || file.text[from - 1] === "\r")) {
     let to = end;
     while (to < node.end && (file.text[to] === " " || file.text[to] === "\t")) to++;
