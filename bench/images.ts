@@ -3,7 +3,8 @@
  * original and dfopt's output with a real Docker engine (`dfopt verify`) and
  * report size, layers, cold build and warm rebuild times and the smoke test.
  * Needs `bash scripts/setup-docker.sh` first (engine, local base images,
- * vendored Python packages). Writes bench/results/images.json; the last line
+ * vendored Python packages). Writes bench/results/images.json (with
+ * --unsafe: images-unsafe.json, so both modes' results are kept); the last line
  * is machine-readable:
  *   median size change: -NN.N%  median warm rebuild speedup: N.Nx  smoke: P/N
  * Exits 1 if any optimized image fails to build, or fails its smoke test
@@ -132,9 +133,9 @@ async function main(): Promise<number> {
   }
   mkdirSync(path.join(root, "bench/results"), { recursive: true });
   writeFileSync(
-    path.join(root, "bench/results/images.json"),
+    path.join(root, `bench/results/${unsafe ? "images-unsafe" : "images"}.json`),
     JSON.stringify(
-      { rows, medianSizeChange: medianSize, medianWarmSpeedup: medianSpeedup, worstSize, worstSpeedup },
+      { unsafe, rows, medianSizeChange: medianSize, medianWarmSpeedup: medianSpeedup, worstSize, worstSpeedup },
       null,
       2,
     ),

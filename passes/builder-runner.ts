@@ -18,8 +18,17 @@ import {
 import { isToolingUpgrade, parsePipInstall, requirementsRefs, type PipInstall } from "./lib/builder-runner-pip.js";
 import { dropUnits, dropWord, editedText, packageWords, unitsOf, type Unit } from "./lib/builder-runner-shell.js";
 import { isPython, packageManagerCall, type PackageManagerCall } from "./lib/package-managers.js";
+import { cacheMode } from "./lib/cache-mode.js";
 import { analysableRuns, fileSpan, type RunInfo } from "./lib/runs.js";
-import { classifyPackage, DEBIAN_STABLE_NAMES, packageName, type DistroFamily } from "./lib/runtime-packages.js";
+import {
+  classifyPackage,
+  DEBIAN_STABLE_NAMES,
+  installsWithoutBuildPackages,
+  isAptPip,
+  packageName,
+  PIP_RECOMMENDED_BUILD,
+  type DistroFamily,
+} from "./lib/runtime-packages.js";
 // The registry, to let the other passes settle first (see `othersPending`).
 
 const id = "builder-runner";
@@ -62,7 +71,21 @@ build-base, musl-dev, postgresql-dev…), it makes two stages from the same base
   a later \`COPY . <dir>\` writes again (manifest-first-copy's
   \`COPY requirements.txt .\`) is left out of the runner.
 
-A full \`python:X.Y\` base gets a \`python:X.Y-slim\` runner (unsafe, see below).
+A full \`python:X.Y\` base gets a \`python:X.Y-slim\` runner (unsafe, see below),
+also when nothing is apt-installed: the full image is a builder already
+(compilers and -dev headers preinstalled). A builder step lists the Debian
+packages owning the shared libraries the installed extensions link (\`ldd\`
+on every \`*.so*\` of the user site, \`dpkg -S\` on each library, tried as
+printed and through \`readlink -f\` for merged-/usr paths), and a runner step
+installs those the slim image lacks (no \`apt-get update\` when none is
+missing). The list reaches the runner through a bind mount from the builder
+(a \`COPY --from\` removed after use when the file may not use BuildKit).
+
+\`apt-get install python3-pip\` without \`--no-install-recommends\` installs
+its recommends build-essential and python3-dev: build packages the file never
+names. The runner's install then ends in \`build-essential- python3-dev-\`
+(a trailing \`-\` tells apt-get not to install a package, so the
+recommendation is skipped) and the image keeps everything else it installed.
 A RUN that chain-runs merged (\`apt-get install … && pip install … && apt-get
 purge …\`, or alpine-to-debian's \`apt-mark auto … && apt-get autoremove\`) is
 taken apart; mounts that cache-mounts added stay on the builder's RUN (the
@@ -76,7 +99,9 @@ passes decide what ends up in each stage.
 ## Why
 Compilers and headers are hundreds of MB an image never uses after the build
 (guide 003: 770 MB → 538 MB for libpq-dev + gcc; the orders-pg-slim bench
-app goes from 410 MB to 204 MB). Purging them in the same layer works too but
+app goes from 410 MB to 204 MB, notes-flask-ubuntu, whose python3-pip
+brought build-essential, from 562 MB to 146 MB, and the full python:3.11
+apps from 542 MB to about 203 MB with --unsafe). Purging them in the same layer works too but
 keeps the install and the compile in one slow, uncached step; the builder
 stage leaves the final image clean by construction.
 
@@ -161,10 +186,32 @@ Safe when every step is proven from the file:
   be needed) makes the pass refuse, as do \`||\`/\`&\` chains it would have to
   cut. Dropping a command keeps the others' conditions: \`a; b && c\` without
   \`b\` becomes \`a; c\`, not \`a && c\`.
+- **python3-pip's recommends.** With recommends on (no
+  \`--no-install-recommends\`, no \`Install-Recommends\` option or apt.conf
+  line anywhere in the file) an install of python3-pip brings build-essential
+  and python3-dev (apt-cache, checked by the tests). Telling the runner's
+  apt-get to leave them out drops exactly what they pull in (compilers,
+  headers, and their own dependencies and recommends: make, perl, patch,
+  xz-utils, bzip2, gnupg, netbase…), the set an explicit
+  \`apt-get install build-essential python3-dev\` would have dropped; every
+  other package, recommended or not, is still installed. It is done only
+  when every package that install keeps is known not to depend on them
+  (\`NO_BUILD_DEPENDS\` and the runtime libraries of the table, checked with
+  \`apt-cache depends --recurse\`): otherwise apt-get would fail, and the
+  pass refuses when those recommends were the only build packages. And only
+  when every RUN the runner keeps runs package-manager, user or permission
+  commands, and CMD/ENTRYPOINT/HEALTHCHECK run none of those tools (\`tar
+  -xJ\` needs xz; \`make serve\` needs make); otherwise it refuses.
 - **Full image → slim.** A \`python:X.Y\` base gets a \`python:X.Y-slim\` runner
-  (the reason says so). This is **unsafe**: the full image has many libraries
-  and tools (libxml2, libjpeg, git, curl…) that extensions built in the
-  builder or the app itself may use without the Dockerfile naming them.
+  (the reason says so). This is **unsafe**: the full image has tools (git,
+  curl, wget, compilers…) and libraries that the app may run or load
+  (subprocess, ctypes/dlopen) without the Dockerfile naming them. The shared
+  libraries the built extensions link are given back by construction: the
+  builder lists their Debian packages with ldd + dpkg -S, and the runner
+  installs the ones the slim image lacks. Libraries bundled in wheels
+  (auditwheel's \`.libs\`) belong to no package and come with the user site.
+  Refused when the stage sets SHELL (the steps are /bin/sh) or the full tag
+  has no nameable slim variant (a digest, a variable).
 - Every comment line stays: comments above moved instructions move with them;
   the builder keeps the comments of the lines it keeps as written.
 - Idempotent: a file with more than one stage is never split again (when its
@@ -172,6 +219,9 @@ Safe when every step is proven from the file:
 
 ## References
 - Guide 003 (learning log: multistage builds with \`pip install --user\`, 770 MB → 538 MB)
+- apt-get(8): a package name followed by \`-\` in \`install\` is not installed (removed): https://manpages.debian.org/bookworm/apt/apt-get.8.en.html
+- python3-pip's Recommends (build-essential, python3-dev): https://packages.debian.org/bookworm/python3-pip
+- dpkg-query(1) \`--search\`, ldd(1): https://manpages.debian.org/bookworm/dpkg/dpkg-query.1.en.html
 - Docker docs, multi-stage builds: https://docs.docker.com/build/building/multi-stage/
 - pip user installs: https://pip.pypa.io/en/stable/user_guide/#user-installs
 - Python site module, USER_BASE / PYTHONUSERBASE: https://docs.python.org/3/library/site.html#site.USER_BASE
@@ -362,6 +412,12 @@ interface Survey {
   readonly buildPackages: ReadonlySet<string>;
   /** apk `--virtual` names whose packages are all build packages. */
   readonly buildVirtuals: ReadonlySet<string>;
+  /**
+   * Build packages no install line names but apt-get installs anyway:
+   * python3-pip's recommends (build-essential, python3-dev) when an install
+   * of python3-pip up to the pip RUN runs with recommends.
+   */
+  readonly implicitBuild: ReadonlySet<string>;
 }
 
 const OPAQUE_PIP = /\bpip[0-9.]*\b[^\n]*\binstall\b/;
@@ -400,6 +456,7 @@ function surveyStage(file: ParsedDockerfile, stage: Stage, options: PassOptions)
   const family = base.family ?? managerFamily;
   const buildPackages = new Set<string>();
   const buildVirtuals = new Set<string>();
+  const implicitBuild = new Set<string>();
   if (pipRun && family) {
     for (const node of stage.instructions) {
       if (node.index > pipRun.index) break;
@@ -415,12 +472,30 @@ function surveyStage(file: ParsedDockerfile, stage: Stage, options: PassOptions)
           else buildPackages.add(packageName(p.value));
         }
         if (words.virtualName && allBuild) buildVirtuals.add(words.virtualName);
+        if (family === "debian" && words.packages.some((p) => isAptPip(p.value)) && installsRecommends(file, call)) {
+          for (const p of PIP_RECOMMENDED_BUILD) implicitBuild.add(p);
+        }
       }
     }
   }
+  for (const p of buildPackages) implicitBuild.delete(p);
   const python = base.python || installsPython;
-  const candidate = python && pipRun !== null && buildPackages.size > 0;
-  return { candidate, base, family, runs, pipRun, buildPackages, buildVirtuals };
+  // A full python:X.Y image is a builder already: compilers and -dev headers come with it.
+  const builds = buildPackages.size > 0 || implicitBuild.size > 0 || base.fullPython;
+  const candidate = python && pipRun !== null && builds;
+  return { candidate, base, family, runs, pipRun, buildPackages, buildVirtuals, implicitBuild };
+}
+
+/**
+ * Whether an `apt-get install` installs recommended packages: no
+ * `--no-install-recommends`, no `-o APT::Install-Recommends=…`, and nothing in
+ * the file configures it (an apt.conf.d file written by a RUN, whatever its
+ * value). A word that expands at build time could be either: counted as no.
+ */
+function installsRecommends(file: ParsedDockerfile, call: PackageManagerCall): boolean {
+  if (call.manager !== "apt-get" && call.manager !== "apt") return false;
+  if (call.args.some((a) => a === null || /^--no-install-recommends|install-recommends/i.test(a))) return false;
+  return !/install-recommends/i.test(file.text);
 }
 
 function packageManagerCallsOf(script: ShellScript): PackageManagerCall[] {
@@ -815,6 +890,8 @@ function planSplit(file: ParsedDockerfile, stage: Stage, options: PassOptions): 
   const removedBuild = new Set<string>();
   const runtimeAdded = new Set<string>();
   const unmapped = new Set<string>();
+  const excluded = new Set<string>();
+  let exclusionBlockedBy: string | null = null;
   let userCreated = false;
   const noteUsers = (script: ShellScript) => {
     if (!userName) return;
@@ -825,10 +902,20 @@ function planSplit(file: ParsedDockerfile, stage: Stage, options: PassOptions): 
     }
   };
   const derive = (facts: RunFacts, isPipRun: boolean) => {
-    const derived = deriveRunnerRun(file, facts, family, survey, isPipRun, listsNeededAfter(survey, stage, facts.node));
+    const derived = deriveRunnerRun(
+      file,
+      facts,
+      family,
+      survey,
+      isPipRun,
+      listsNeededAfter(survey, stage, facts.node),
+      new Set(allNeeded.map((n) => n.path)),
+    );
     for (const p of derived.removedBuild) removedBuild.add(p);
     for (const p of derived.runtime) runtimeAdded.add(p);
     for (const p of derived.unmapped) unmapped.add(p);
+    for (const p of derived.excluded) excluded.add(p);
+    exclusionBlockedBy ??= derived.exclusionBlockedBy;
     return derived;
   };
 
@@ -943,19 +1030,36 @@ function planSplit(file: ParsedDockerfile, stage: Stage, options: PassOptions): 
       `no runtime package is known for ${[...unmapped].join(", ")}; the runner may lack libraries they provided`,
     );
   }
+  if (excluded.size > 0) checkWithoutRecommends(file, stage, survey);
+  if (removedBuild.size === 0 && excluded.size === 0 && !base.fullPython) {
+    // Only python3-pip's recommends made this a candidate, and they can't be left out.
+    refuse(
+      pipRun,
+      exclusionBlockedBy
+        ? `the build packages are python3-pip's recommends (${[...survey.implicitBuild].join(", ")}); the runner can't tell apt-get to leave them out because its install also names ${exclusionBlockedBy}, which dfopt can't show does not depend on them`
+        : `the build packages are python3-pip's recommends (${[...survey.implicitBuild].join(", ")}), and no install the runner keeps can leave them out`,
+    );
+  }
   const releaseNote = releaseProblem(base, family, [...runtimeAdded]);
   if (releaseNote) unsafe.push(releaseNote);
+  const builderName = stage.name === "builder" ? "pip-builder" : "builder";
   let runnerImage = base.written;
+  let libraries: LibrarySteps | null = null;
   if (base.fullPython) {
     if (!base.slim) refuse(stage.from, `the full image ${base.written} has no slim variant dfopt can name`);
+    if (stage.instructions.some((n) => n.keyword === "SHELL")) {
+      refuse(stage.from, "the stage sets SHELL; the shared-library steps for the slim runner are written for /bin/sh");
+    }
     runnerImage = base.slim;
+    const buildkit =
+      cacheMode(options) === "mount" || file.instructions.some((n) => n.flags.some((f) => f.name === "mount"));
+    libraries = librarySteps(userBase, builderName, runnerImage, buildkit, file);
     unsafe.push(
-      `the runner uses ${base.slim} instead of ${base.written}, which lacks libraries and tools of the full image (libxml2, libjpeg, git, curl…) that built extensions or the app may use`,
+      `the runner uses ${base.slim} instead of ${base.written}: the full image's tools (git, curl, wget, compilers…) and libraries are gone, so an app that runs one of them or loads a library with ctypes/dlopen would fail; only the shared libraries the installed extensions link (ldd) are installed again`,
     );
   }
 
   // Builder edits: name the stage, add --user (and the user base).
-  const builderName = stage.name === "builder" ? "pip-builder" : "builder";
   const nameArg = asNameArg(stage);
   if (nameArg) edits.push({ start: nameArg.start, end: nameArg.end, newText: builderName });
   else edits.push({ start: stage.from.args[0]!.end, end: stage.from.args[0]!.end, newText: ` AS ${builderName}` });
@@ -976,10 +1080,16 @@ function planSplit(file: ParsedDockerfile, stage: Stage, options: PassOptions): 
   const envLine = userName
     ? `ENV PYTHONUSERBASE=${userBase} PATH=${userBase}/bin:$PATH`
     : `ENV PATH=${userBase}/bin:$PATH`;
-  const block = [...(pipDerived.text !== null ? [pipDerived.text] : []), copyFrom, envLine];
+  const block = [
+    ...(pipDerived.text !== null ? [pipDerived.text] : []),
+    ...(libraries ? [libraries.runner] : []),
+    copyFrom,
+    envLine,
+  ];
   let k = items.length;
-  const withRun = pipDerived.text !== null;
-  if (!withRun || pipDerived.movable) {
+  // The library step only runs dpkg-query and apt-get: it moves like a package install.
+  const withRun = pipDerived.text !== null || libraries !== null;
+  if (!withRun || pipDerived.text === null || pipDerived.movable) {
     const canFollow = (m: Movable) => m === "always" || (m === "without-run" && !withRun);
     while (k > 0 && canFollow(items[k - 1]!.movable)) k--;
     // Only the app's COPYs need to come after the packages; settings and
@@ -987,38 +1097,146 @@ function planSplit(file: ParsedDockerfile, stage: Stage, options: PassOptions): 
     while (k < items.length && items[k]!.copy === null) k++;
   }
   const post = stage.instructions.filter((n) => n.index > pipRun.index);
-  const runnerItems = [...items.slice(0, k).map((i) => i.text), ...block];
-  for (const item of items.slice(k)) {
-    if (
-      item.copy &&
-      !item.hasComments &&
-      redundantInRunner(file, item, items.slice(items.indexOf(item) + 1), post, stage)
-    ) {
-      continue;
-    }
-    runnerItems.push(item.text);
-  }
+  // A COPY a later `COPY . <dir>` writes again is left out. Before the
+  // packages only when the block runs nothing that could read it: the
+  // library step reads its list and dpkg's database, a derived install RUN
+  // could read anything.
+  const redundant = (item: RunnerItem, index: number) =>
+    item.copy !== null &&
+    !item.hasComments &&
+    (index >= k || pipDerived.text === null) &&
+    redundantInRunner(file, item, items.slice(index + 1), post, stage);
+  const runnerItems: string[] = [];
+  items.forEach((item, index) => {
+    if (index === k) runnerItems.push(...block);
+    if (!redundant(item, index)) runnerItems.push(item.text);
+  });
+  if (k === items.length) runnerItems.push(...block);
   const runnerText = [fromText, ...runnerItems].join(eol);
-  edits.push({ start: pipRun.end, end: pipRun.end, newText: `${eol}${eol}${runnerText}` });
+  const builderTail = libraries ? `${eol}${libraries.builder}` : "";
+  edits.push({ start: pipRun.end, end: pipRun.end, newText: `${builderTail}${eol}${eol}${runnerText}` });
 
-  const built = [...removedBuild].join(", ");
+  const built = [...new Set([...removedBuild, ...excluded])].join(", ");
   const runtime =
     runtimeAdded.size > 0
       ? `only their runtime libraries (${[...runtimeAdded].join(", ")})`
       : "none of them (no runtime library beyond what it installs already)";
-  const slimNote = base.fullPython ? ` The runner starts from ${runnerImage} instead of the full ${base.written}.` : "";
+  const summary =
+    built !== ""
+      ? `${built} build the pip packages in a builder stage and the final image gets ${runtime}.`
+      : `pip installs in a builder stage on the full ${base.written} image (compilers and -dev headers included) and the final image gets only the installed packages.`;
+  const excludedNote =
+    excluded.size > 0
+      ? ` python3-pip recommends ${[...excluded].join(" and ")}, so the runner's apt-get install ends in \`${[...excluded].map((p) => `${p}-`).join(" ")}\`: a trailing - tells apt-get not to install a package.`
+      : "";
+  const slimNote = libraries
+    ? ` The runner starts from ${runnerImage} instead of the full ${base.written}; a builder step lists the Debian packages owning the shared libraries the installed extensions link (ldd, dpkg -S), and the runner installs those ${runnerImage} lacks.`
+    : "";
   const userNote = userName
     ? ` Packages go to ${userBase}, owned by ${runtimeUser}, so USER ${runtimeUser} can read them.`
     : "";
   const change: Change = {
     pass: id,
     edits: mergeAdjacentDeletions(edits),
-    reason: `Builder/runner split: ${built} build the pip packages in a builder stage and the final image gets ${runtime}.${slimNote}${userNote}`,
+    reason: `Builder/runner split: ${summary}${excludedNote}${slimNote}${userNote}`,
     safety: unsafe.length > 0 ? "unsafe" : "safe",
     ...(unsafe.length > 0 ? { unsafeBecause: unsafe.join("; ") } : {}),
   };
   selfCheck(file, change, pipRun);
   return change;
+}
+
+/**
+ * Tools that python3-pip's recommends bring besides compilers (through
+ * build-essential's dependencies and recommends: dpkg-dev, perl, patch,
+ * xz-utils, bzip2, gnupg…).
+ */
+const RECOMMENDED_TOOLS =
+  /(^|[\s"'`;&|(/\[,])(perl|patch|xz|unxz|xzcat|lzma|bzip2|bunzip2|bzcat|gpg|gpgv|gpg-agent|dirmngr|fakeroot|dpkg-[a-z]+|ar|as|ld|strip|objdump|make)(?=$|[\s"'`;&|),\]])/m;
+
+/**
+ * When the runner tells apt-get to leave python3-pip's recommends out, its
+ * image also loses what they brought (perl, xz-utils, bzip2, gnupg, make,
+ * netbase…). Every RUN the runner keeps must then be package-manager, user
+ * and permission commands only, and CMD/ENTRYPOINT/HEALTHCHECK must not run
+ * one of those tools; otherwise the pass refuses.
+ */
+function checkWithoutRecommends(file: ParsedDockerfile, stage: Stage, survey: Survey): void {
+  const why =
+    "python3-pip's recommends (build-essential, python3-dev and what they pull in) are left out of the runner";
+  for (const node of stage.instructions) {
+    if (node.keyword === "RUN") {
+      const facts = survey.runs.get(node)!;
+      const units = facts.info ? unitsOf(facts.info.script) : null;
+      if (!facts.info || !units) refuse(node, `RUN at line ${node.line} can't be taken apart, and ${why}`);
+      for (const unit of units) {
+        const c = unit.command;
+        // User setup, permissions and links need none of those tools.
+        const permissions =
+          c !== null && c.name !== null && (RUNNER_ONLY.has(c.name) || c.name === "ln") && c.redirects.length === 0;
+        if (unitKind(c) === "other" && !permissions) {
+          refuse(
+            node,
+            `RUN at line ${node.line} runs \`${commandText(facts.info.script, unit)}\`, which may need a tool they brought (perl, xz, bzip2, make…), and ${why}`,
+          );
+        }
+      }
+    } else if (["CMD", "ENTRYPOINT", "HEALTHCHECK", "ONBUILD"].includes(node.keyword)) {
+      const tool = RECOMMENDED_TOOLS.exec(file.text.slice(node.bodyStart, node.end))?.[2];
+      if (tool) refuse(node, `line ${node.line} runs ${tool}, and ${why}`);
+    }
+  }
+}
+
+interface LibrarySteps {
+  /** The builder's RUN (with its comment) writing the package list. */
+  readonly builder: string;
+  /** The runner's RUN installing the listed packages the runner image lacks. */
+  readonly runner: string;
+}
+
+/** Where the builder writes the list; only the builder has it (/tmp is not copied). */
+const LIBRARY_LIST = "/tmp/runtime-packages.txt";
+
+/**
+ * The two steps that give a slim runner the shared libraries the packages
+ * built on the full image link: in the builder, `ldd` on every shared object
+ * of the user site, and `dpkg -S` on each library it resolves to a system
+ * path (tried as printed and through `readlink -f`: on a merged-/usr system
+ * ldd may print /lib/… while dpkg recorded /usr/lib/…, or the symlink
+ * while dpkg recorded its target). Libraries inside the user site
+ * (auditwheel's `.libs`) belong to no package and are copied anyway. In the
+ * runner, the listed packages dpkg-query does not show as installed are
+ * installed with apt-get; with none missing, apt-get (and its update) does
+ * not run. Both steps are plain /bin/sh and tolerate an empty user site.
+ */
+function librarySteps(
+  userBase: string,
+  builderName: string,
+  runnerImage: string,
+  buildkit: boolean,
+  file: ParsedDockerfile,
+): LibrarySteps {
+  const eol = file.eol;
+  // The line continuation is the file's escape character (`# escape=\``).
+  const cont = ` ${file.escapeChar}${eol}    `;
+  const builder = [
+    `# Debian packages owning the shared libraries the installed extensions link (for the ${runnerImage} runner)`,
+    `RUN find ${userBase} -type f -name '*.so*' -exec ldd {} + 2>/dev/null${cont}| awk '$2 == "=>" && $3 ~ /^\\// { print $3 }' | sort -u${cont}| while read -r lib; do dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null || true; done${cont}| sed -n '/diversion/!s/: \\/.*//p' | tr ',' '\\n' | sed 's/^ *//; s/:.*//' | sort -u > ${LIBRARY_LIST}`,
+  ].join(eol);
+  const install = `missing=$(for p in $(cat ${LIBRARY_LIST}); do dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"; done)${cont}&& if [ -n "$missing" ]; then apt-get update && apt-get install -y --no-install-recommends $missing && rm -rf /var/lib/apt/lists/*; fi`;
+  const comment = `# The packages of those libraries that ${runnerImage} lacks`;
+  const runner = buildkit
+    ? [
+        comment,
+        `RUN --mount=type=bind,from=${builderName},source=${LIBRARY_LIST},target=${LIBRARY_LIST}${cont}${install}`,
+      ].join(eol)
+    : [
+        comment,
+        `COPY --from=${builderName} ${LIBRARY_LIST} ${LIBRARY_LIST}`,
+        `RUN ${install}${cont}&& rm -f ${LIBRARY_LIST}`,
+      ].join(eol);
+  return { builder, runner };
 }
 
 /**
@@ -1247,6 +1465,10 @@ interface Derived {
   readonly removedBuild: readonly string[];
   readonly runtime: readonly string[];
   readonly unmapped: readonly string[];
+  /** python3-pip's recommended build packages the runner's install tells apt-get to leave out. */
+  readonly excluded: readonly string[];
+  /** A kept package that might depend on them, so they could not be left out; null when none. */
+  readonly exclusionBlockedBy: string | null;
 }
 
 function deriveRunnerRun(
@@ -1256,6 +1478,8 @@ function deriveRunnerRun(
   survey: Survey,
   isPipRun: boolean,
   listsNeededLater: boolean,
+  /** Absolute paths pip reads (requirements, find-links): context bind mounts there served only pip. */
+  pipReads: ReadonlySet<string>,
 ): Derived {
   const node = facts.node;
   const logical = node.shell!.logical;
@@ -1271,6 +1495,8 @@ function deriveRunnerRun(
   const newEnd = new Map<number, number>();
   const keptPackages = new Set<string>();
   const fullyDropped: number[] = [];
+  /** Package words each install unit drops (by word index). */
+  const droppedOf = new Map<number, ReadonlySet<number>>();
   const pipFirst = isPipRun ? kinds.indexOf("pip-main") : Infinity;
 
   // Package commands inside if/for/subshells can't be rewritten word by word.
@@ -1333,6 +1559,7 @@ function deriveRunnerRun(
       if (role.kind === "build") runtimeNeeded.push(...role.runtime);
       else unmapped.push(packageName(p.value));
     }
+    if (kind === "install") droppedOf.set(i, dropped);
     if (dropped.size === 0) return;
     if (dropped.size === words.packages.length) {
       drop[i] = true;
@@ -1341,6 +1568,18 @@ function deriveRunnerRun(
     }
     dropWords(i, command!, dropped);
   });
+
+  /** Text to insert after a kept word (file offset → text), so two additions to one command stay in order. */
+  const inserts = new Map<number, string>();
+  const insertAfter = (command: SimpleCommand, anchor: number, text: string) => {
+    const at = fileSpan(node, command.words[anchor]!).end;
+    inserts.set(at, (inserts.get(at) ?? "") + text);
+  };
+  const lastKept = (command: SimpleCommand, dropped: ReadonlySet<number>) => {
+    let anchor = command.words.length - 1;
+    while (anchor >= 0 && dropped.has(anchor)) anchor--;
+    return anchor;
+  };
 
   // Runtime libraries go into a kept install of the RUN, or into the first
   // install that only had build packages (its --virtual name dropped).
@@ -1354,12 +1593,7 @@ function deriveRunnerRun(
     let command: SimpleCommand;
     if (target >= 0) {
       command = units[target]!.command!;
-      const words = packageWords(packageCall(command)!);
-      const dropped = new Set(
-        words.packages.filter((p) => classifyPackage(family, p.value).kind !== "other").map((p) => p.index),
-      );
-      anchor = command.words.length - 1;
-      while (anchor >= 0 && dropped.has(anchor)) anchor--;
+      anchor = lastKept(command, droppedOf.get(target) ?? new Set());
     } else {
       const unitIndex = fullyDropped[0] ?? -1;
       if (unitIndex < 0) refuse(node, "no install command in the RUN to put the runtime libraries in");
@@ -1368,9 +1602,33 @@ function deriveRunnerRun(
       const words = packageWords(packageCall(command)!);
       anchor = dropWords(unitIndex, command, new Set([...words.packages.map((p) => p.index), ...words.virtualWords]));
     }
-    const at = fileSpan(node, command.words[anchor]!).end;
-    edits.push({ start: at, end: at, newText: ` ${runtime.join(" ")}` });
+    insertAfter(command, anchor, ` ${runtime.join(" ")}`);
   }
+
+  // A kept `apt-get install python3-pip` with recommends would install
+  // build-essential and python3-dev in the runner again: a trailing `-`
+  // tells apt-get not to install a package (apt-get(8)), and a package that
+  // is only recommended is then skipped. Only when nothing the command
+  // installs depends on them, or apt-get would fail instead.
+  const excluded = new Set<string>();
+  let exclusionBlockedBy: string | null = null;
+  units.forEach((unit, i) => {
+    if (drop[i] || kinds[i] !== "install" || (isPipRun && i > pipFirst)) return;
+    const call = packageCall(unit.command!)!;
+    if (!installsRecommends(file, call)) return;
+    const dropped = droppedOf.get(i) ?? new Set<number>();
+    const kept = packageWords(call).packages.filter((p) => !dropped.has(p.index));
+    if (!kept.some((p) => isAptPip(p.value))) return;
+    const blocker = kept.find((p) => !installsWithoutBuildPackages(p.value));
+    if (blocker) {
+      exclusionBlockedBy ??= packageName(blocker.value);
+      return;
+    }
+    const names = PIP_RECOMMENDED_BUILD.filter((p) => !kept.some((k) => packageName(k.value) === p));
+    for (const p of names) excluded.add(p);
+    insertAfter(unit.command!, lastKept(unit.command!, dropped), ` ${names.map((p) => `${p}-`).join(" ")}`);
+  });
+  for (const [at, text] of inserts) edits.push({ start: at, end: at, newText: text });
 
   // `apt-get update`, cleanup, `cd` only served the dropped installs when
   // the RUN had one and no later RUN installs with the lists it fetched.
@@ -1386,12 +1644,18 @@ function deriveRunnerRun(
     units.map((u, i) => (newEnd.has(i) ? { ...u, end: newEnd.get(i)! } : u)),
     drop,
   );
-  if (unitEdits === null) return { text: null, movable: true, removedBuild, runtime, unmapped };
+  const extra = { excluded: [...excluded], exclusionBlockedBy };
+  if (unitEdits === null) return { text: null, movable: true, removedBuild, runtime, unmapped, ...extra };
   edits.push(...unitEdits);
   const pipLeft = units.some((_, i) => !drop[i] && (kinds[i] === "pip-main" || kinds[i] === "pip-tooling"));
   if (!pipLeft) {
     for (const flag of node.flags) {
-      if (flag.name === "mount" && /\.cache\/pip/.test(flag.options.get("target") ?? flag.options.get("dst") ?? "")) {
+      if (flag.name !== "mount") continue;
+      const target = flag.options.get("target") ?? flag.options.get("dst") ?? flag.options.get("destination") ?? "";
+      const pipCache = /\.cache\/pip/.test(target);
+      // manifest-first-copy's `--mount=type=bind,source=vendor,target=<dir>/vendor` for the install.
+      const pipInput = flag.options.get("type") === "bind" && !flag.options.has("from") && pipReads.has(target);
+      if (pipCache || pipInput) {
         let from = flag.start;
         while (from > node.start && (file.text[from - 1] === " " || file.text[from - 1] === "\t")) from--;
         edits.push({ start: from, end: flag.end, newText: "" });
@@ -1402,7 +1666,7 @@ function deriveRunnerRun(
   const movable = units.every(
     (_, i) => drop[i] || ["install", "remove", "maintenance", "upgrade", "pip-tooling"].includes(kinds[i]!),
   );
-  return { text, movable, removedBuild, runtime, unmapped };
+  return { text, movable, removedBuild, runtime, unmapped, ...extra };
 }
 
 /** Union of overlapping deletions (two word drops on one line, a word drop inside a dropped tail). */

@@ -6,6 +6,7 @@ import { contextAt, homeOf, isPosixShell } from "../src/stage-facts.js";
 import type { BuildContext, Change, Edit, Pass, PassOptions, PassResult, Skip } from "../src/types.js";
 import { dockerignoreMatcher, type DockerignoreMatcher } from "./lib/dockerignore.js";
 import { CACHE_SPECS } from "./lib/cache-dirs.js";
+import { cacheMode } from "./lib/cache-mode.js";
 import { callUsesCache, toolCall } from "./lib/cache-mount-shell.js";
 import {
   cacheIdOfTarget,
@@ -63,6 +64,13 @@ directory's **contents** to the same place (\`COPY vendor/ vendor/\`); one
 outside it (\`-f /wheels\` from an earlier step) or a remote URL needs
 nothing. An install that names only a wheelhouse (\`pip install --no-index
 -f vendor gunicorn\`) is handled the same way.
+
+When the full COPY (a plain \`COPY\`, at most \`--chown\`) copies the
+wheelhouse again right after the install anyway, and the file may use
+BuildKit (cache-mounts is on, or it has a \`RUN --mount\` already), the
+wheelhouse is bind-mounted into the install instead of copied first
+(\`RUN --mount=type=bind,source=vendor,target=/app/vendor pip install …\`):
+the image then holds it once, not in two layers.
 
 Installs that also need the project get a deps-only step before the COPY
 and keep the original after it: \`poetry install\` → \`poetry install
@@ -140,6 +148,18 @@ requirements file in a subdirectory brings its whole directory (so
 \`-r base.txt\` siblings come along), and the change is **unsafe** because
 the manifests' contents couldn't be checked (a wheelhouse named on the
 command line is copied as a directory, unchecked).
+
+The wheelhouse bind mount keeps the final file tree: the full COPY comes
+right after the install (both strategies below, and a split's first half)
+and writes the same directory to the same path with the same \`--chown\`
+(measured: paths, owners, modes and sizes identical, with and without
+\`--chown\`, nested directories included); BuildKit applies .dockerignore
+to the mount's source as it does to COPY's; the mount is read-only and only
+install outputs may be written in the copied tree. It is used only with the
+build context known (the directory checked), an absolute destination, and
+never with \`--chmod\`/\`--link\` or ADD (kept as a COPY). The mount goes first
+after \`RUN\` (cache-mounts appends its own after the last flag), so the two
+passes reach the same RUN in either order.
 
 Moves: the full COPY moves below the install when what's between them can't
 see the difference (LABEL/EXPOSE/CMD…, USER, ENV/ARG unless the COPY uses a
@@ -410,11 +430,15 @@ class ManifestFirstCopy {
   private readonly ignore: DockerignoreMatcher | null;
   private readonly commentLines: Set<number>;
   private readonly analyses = new Map<number, RunAnalysis | null>();
+  /** The output may use `RUN --mount` (BuildKit): cache-mounts is on, or the file mounts already. */
+  private readonly buildkit: boolean;
 
   constructor(
     private readonly file: ParsedDockerfile,
     options: PassOptions,
   ) {
+    this.buildkit =
+      cacheMode(options) === "mount" || file.instructions.some((i) => i.flags.some((f) => f.name === "mount"));
     this.context = options.buildContext;
     this.ignore = this.context?.dockerignore ? dockerignoreMatcher(this.context.dockerignore) : null;
     this.commentLines = new Set(file.comments.map((c) => c.line));
@@ -887,20 +911,62 @@ class ManifestFirstCopy {
     const strategy = this.chooseStrategy(middle, copy, copyInfo, d, outputsInTree.size > 0);
 
     const landing = strategy === "move-copy" && !split ? this.landingAfter(stage, run, copy, copyInfo) : run;
-    const edits = this.buildEdits(target, strategy, d, r, split, copies, landing);
-    const names = [...new Set(copies.map((c) => (c.dir ? `${c.source}/` : c.source)))].join(" ");
+    const mounted = this.mountable(copies, target, packageDirs, outputsInTree);
+    const copied = copies.filter((c) => !mounted.includes(c));
+    const mounts = mounted.map((c) => `--mount=type=bind,source=${c.source},target=${resolve(copyInfo.dest, c.rel)}`);
+    const edits = this.buildEdits(target, strategy, d, r, split, copied, landing, mounts);
+    const names = [...new Set(copied.map((c) => (c.dir ? `${c.source}/` : c.source)))].join(" ");
     const installs = covered.map((i) => `\`${this.commandText(run, i)}\``).join(", ");
+    const what = names === "" ? "" : `copy ${names} and `;
     const reason = split
-      ? `copy ${names} and run ${installs} before ${this.copyText(copy)}, so editing the sources no longer re-runs the install; the rest of the RUN stays after the COPY`
-      : `copy ${names} and install dependencies before ${this.copyText(copy)}, so editing the sources no longer re-runs ${installs}`;
+      ? `${what}run ${installs} before ${this.copyText(copy)}, so editing the sources no longer re-runs the install; the rest of the RUN stays after the COPY`
+      : `${what}install dependencies before ${this.copyText(copy)}, so editing the sources no longer re-runs ${installs}`;
+    const mountNote =
+      mounted.length > 0
+        ? `; ${mounted.map((c) => `${c.source}/`).join(" ")} is bind-mounted into the install instead of copied, since ${this.copyText(copy)} puts the same files in the image right after it (no second copy in a layer)`
+        : "";
     const unsafeBecause = unsafe.text(copyLine);
     return {
       pass: id,
       edits,
-      reason,
+      reason: reason + mountNote,
       safety: unsafeBecause === null ? "safe" : "unsafe",
       ...(unsafeBecause === null ? {} : { unsafeBecause }),
     };
+  }
+
+  /**
+   * Package directories to bind-mount into the install instead of copying
+   * them first. The full COPY comes right after the install in the output
+   * (both strategies, and a split's first half) and writes the same
+   * directory to the same place with the same --chown, so the final file
+   * tree is the same, without the directory's second copy in a layer.
+   * BuildKit sends the mount's source through .dockerignore like COPY's,
+   * and a bind mount is read-only: nothing moved above the COPY may write
+   * there (checked: only install outputs may be in the copied tree).
+   * Only with the build context known (the directory's presence checked),
+   * for a plain COPY (no --chmod/--link, whose effect on directories the
+   * mount doesn't reproduce), an absolute destination, and when the file
+   * may use BuildKit mounts at all.
+   */
+  private mountable(
+    copies: readonly ManifestCopy[],
+    target: Target,
+    packageDirs: readonly PackageDirCopy[],
+    outputsInTree: ReadonlySet<string>,
+  ): ManifestCopy[] {
+    const { copy, copyInfo, run } = target;
+    if (!this.buildkit || this.context === null || copy.keyword !== "COPY" || isUnknownBase(copyInfo.dest)) return [];
+    if (copy.flags.some((f) => f.name !== "chown")) return [];
+    const plain = (p: string) => /^[A-Za-z0-9_./@+-]+$/.test(p);
+    return copies.filter(
+      (c) =>
+        c.dir &&
+        packageDirs.some((p) => p.rel === c.rel) &&
+        plain(c.source) &&
+        plain(resolve(copyInfo.dest, c.rel)) &&
+        ![...outputsInTree].some((o) => o === c.rel || o.startsWith(`${c.rel}/`) || c.rel.startsWith(`${o}/`)),
+    );
   }
 
   private why(item: Item): string {
@@ -1338,6 +1404,7 @@ class ManifestFirstCopy {
     split: boolean,
     copies: readonly ManifestCopy[],
     landing: InstructionNode,
+    mounts: readonly string[],
   ): Edit[] {
     const { run, copy, copyInfo } = target;
     const text = this.file.text;
@@ -1347,9 +1414,16 @@ class ManifestFirstCopy {
     const runBlock = { start: this.blockStart(run), end: this.afterLine(run) };
     const withEol = (s: string) => (/[\r\n]$/.test(s) ? s : s + eol);
     const copyBlockText = withEol(text.slice(copyBlock.start, copyBlock.end));
+    // Bind mounts go first after `RUN`: cache-mounts appends its mounts after
+    // the last flag, so either order of the two passes gives the same RUN.
+    const mountText = mounts.map((m) => ` ${m}`).join("");
+    const afterKeyword = run.start + "RUN".length;
     const edits: Edit[] = [];
     if (strategy === "move-copy") edits.push({ start: copyBlock.start, end: copyBlock.end, newText: cm });
     if (!split) {
+      if (mountText !== "" && strategy === "move-copy") {
+        edits.push({ start: afterKeyword, end: afterKeyword, newText: mountText });
+      }
       if (strategy === "move-copy") {
         const landingEnd = this.afterLine(landing);
         if (landingEnd === landing.end) {
@@ -1358,16 +1432,17 @@ class ManifestFirstCopy {
           edits.push({ start: landingEnd, end: landingEnd, newText: copyBlockText });
         }
       } else {
+        const runText = text.slice(runBlock.start, afterKeyword) + mountText + text.slice(afterKeyword, runBlock.end);
         edits.push({
           start: copyBlock.start,
           end: copyBlock.start,
-          newText: cm + withEol(text.slice(runBlock.start, runBlock.end)),
+          newText: cm + withEol(runText),
         });
         edits.push(this.deleteBlock(runBlock, run));
       }
       return edits;
     }
-    const prefix = this.prefixRun(run, d);
+    const prefix = this.prefixRun(run, d, mountText);
     if (strategy === "move-copy") {
       const at = this.lineStartOf(run.start);
       edits.push({
@@ -1459,8 +1534,8 @@ class ManifestFirstCopy {
     return `RUN${kept.map((f) => ` ${text.slice(f.start, f.end)}`).join("")}${gap}`;
   }
 
-  /** `RUN <flags> <the moved commands>` for a split RUN. */
-  private prefixRun(run: InstructionNode, d: readonly Item[]): string {
+  /** `RUN <mounts> <flags> <the moved commands>` for a split RUN. */
+  private prefixRun(run: InstructionNode, d: readonly Item[], mountText: string): string {
     const text = this.file.text;
     const chain = run.shell!.parse.ok ? run.shell!.parse.script.statements[0]!.andOr.pipelines : [];
     let body = "";
@@ -1478,7 +1553,8 @@ class ManifestFirstCopy {
       }
       body += part;
     });
-    return this.headFor(run, d) + body;
+    const head = this.headFor(run, d);
+    return head.slice(0, "RUN".length) + mountText + head.slice("RUN".length) + body;
   }
 
   /** The RUN that stays after the COPY: the original without the moved commands. */

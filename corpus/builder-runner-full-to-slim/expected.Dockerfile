@@ -3,10 +3,20 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libpq-dev
 COPY requirements.txt .
 RUN pip install --user --no-cache-dir -r requirements.txt
+# Debian packages owning the shared libraries the installed extensions link (for the python:3.11-slim runner)
+RUN find /root/.local -type f -name '*.so*' -exec ldd {} + 2>/dev/null \
+    | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u \
+    | while read -r lib; do dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null || true; done \
+    | sed -n '/diversion/!s/: \/.*//p' | tr ',' '\n' | sed 's/^ *//; s/:.*//' | sort -u > /tmp/runtime-packages.txt
 
 FROM python:3.11-slim AS runner
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends libpq5
+# The packages of those libraries that python:3.11-slim lacks
+COPY --from=builder /tmp/runtime-packages.txt /tmp/runtime-packages.txt
+RUN missing=$(for p in $(cat /tmp/runtime-packages.txt); do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"; done) \
+    && if [ -n "$missing" ]; then apt-get update && apt-get install -y --no-install-recommends $missing && rm -rf /var/lib/apt/lists/*; fi \
+    && rm -f /tmp/runtime-packages.txt
 COPY --from=builder /root/.local /root/.local
 ENV PATH=/root/.local/bin:$PATH
 COPY . .

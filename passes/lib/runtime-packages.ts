@@ -279,3 +279,64 @@ export function classifyPackage(distro: DistroFamily, word: string): PackageRole
   if (/-dev$/.test(name) || /-devel$/.test(name)) return { kind: "unmapped-build" };
   return { kind: "other" };
 }
+
+/**
+ * python3-pip's `Recommends` on Debian (bullseye, bookworm) and Ubuntu
+ * (focal, jammy): compilers and Python headers, there so `pip install` can
+ * build C extensions. An `apt-get install python3-pip` without
+ * `--no-install-recommends` installs them (hundreds of MB) although the
+ * Dockerfile never names them; builder-runner treats them as build packages
+ * installed by that line.
+ */
+export const PIP_RECOMMENDED_BUILD: readonly string[] = ["build-essential", "python3-dev"];
+
+/** The apt names of pip itself whose recommends are `PIP_RECOMMENDED_BUILD`. */
+export function isAptPip(word: string): boolean {
+  return /^python3(\.\d+)?-pip$/.test(packageName(word));
+}
+
+/**
+ * Packages that do not depend (directly or through their dependencies,
+ * Depends/Pre-Depends only) on build-essential or python3-dev. The runner's
+ * install may tell apt-get not to install those two (`build-essential-
+ * python3-dev-`) only when every package it installs is here or in a
+ * `runtime` column above: if one of them needed them, apt-get would fail
+ * instead of skipping a recommendation. Checked with `apt-cache depends
+ * --recurse` on bookworm by test/builder-runner.test.ts.
+ */
+export const NO_BUILD_DEPENDS: ReadonlySet<string> = new Set([
+  "python3",
+  "python3-minimal",
+  "python3-pip",
+  "python3-venv",
+  "python3-setuptools",
+  "python3-wheel",
+  "python3-distutils",
+  "python3-pkg-resources",
+  "python-is-python3",
+  "ca-certificates",
+  "curl",
+  "wget",
+  "git",
+  "tzdata",
+  "locales",
+  "netbase",
+  "gnupg",
+  "unzip",
+  "xz-utils",
+  "procps",
+  "tini",
+  "dumb-init",
+  "openssl",
+  "less",
+  "nano",
+  "vim-tiny",
+]);
+
+const RUNTIME_NAMES: ReadonlySet<string> = new Set(DEBIAN_BOOKWORM.flatMap((e) => e.runtime));
+
+/** Whether excluding `PIP_RECOMMENDED_BUILD` can't break an install of `word` (see NO_BUILD_DEPENDS). */
+export function installsWithoutBuildPackages(word: string): boolean {
+  const name = packageName(word);
+  return NO_BUILD_DEPENDS.has(name) || RUNTIME_NAMES.has(name) || /^python3\.\d+(-minimal|-venv)?$/.test(name);
+}
