@@ -316,10 +316,19 @@ class Converter {
           );
           lastCommand = { ...lastCommand, words, name: words[0]?.value ?? null };
         }
+        // The command (and its pipeline) span its redirects and words too, so
+        // an edit "after the command" lands after `> file`, not before it.
+        const end = Math.max(
+          lastCommand.end,
+          ...lastCommand.redirects.map((r) => r.end),
+          ...(lastCommand.kind === "simple" ? lastCommand.words.map((w) => w.end) : []),
+        );
+        lastCommand = { ...lastCommand, end };
         commands = [...commands.slice(0, -1), lastCommand];
       }
       const start = prefix.length > 0 ? prefix[0]!.start : pipeline.start;
-      pipelines.push({ ...pipeline, start, commands });
+      const end = Math.max(pipeline.end, commands[commands.length - 1]!.end);
+      pipelines.push({ ...pipeline, start, end, commands });
     };
     visit(node, [], []);
     return { start: node.startIndex, end: node.endIndex, pipelines, ops };

@@ -96,6 +96,20 @@ describe("shell facts", () => {
     if (command.kind !== "simple") throw new Error("expected a simple command");
     expect(command.words.map((w) => w.value)).toEqual(["pip", "install", "flask==2.2", "a b", null, "c d"]);
   });
+
+  it("spans a command's redirects and trailing words, whatever tree-sitter nests them under", () => {
+    for (const [source, expected] of [
+      ["rm -f /x && echo b > /etc/k && apt-get update", ["rm -f /x", "echo b > /etc/k", "apt-get update"]],
+      ["a | b > f && c", ["a | b > f", "c"]],
+      ["echo a > f b && c", ["echo a > f b", "c"]],
+      ["pip install x>=1.0 && rm -rf /c", ["pip install x>=1.0", "rm -rf /c"]],
+    ] as const) {
+      const pipelines = script(source).statements[0]!.andOr.pipelines;
+      expect(pipelines.map((p) => source.slice(p.start, p.end))).toEqual(expected);
+      const last = pipelines.map((p) => p.commands[p.commands.length - 1]!);
+      expect(last.map((c) => source.slice(c.start, c.end))).toEqual(expected.map((e) => e.split(" | ").pop()));
+    }
+  });
 });
 
 describe("stage facts", () => {
