@@ -11,6 +11,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DockerfileError, optimizeDockerfile } from "../src/api.js";
 import { parseDockerfile } from "../src/dockerfile.js";
+import { parseShell, type ShellScript, type Statement } from "../src/shell.js";
 import { unifiedDiff } from "../src/diff.js";
 import type { OptimizeResult } from "../src/pipeline.js";
 import { sharedCorpusFiles } from "./support/shared-corpus.js";
@@ -53,6 +54,25 @@ describe.skipIf(files.length === 0)("shared corpus (real Dockerfiles)", () => {
     }
   }, 120_000);
 
+  // A pass may drop a whole command (`apt-get clean > /dev/null` against a
+  // cache mount) but never a command's redirect while the command stays: an
+  // edit that lands between `echo x` and `> /etc/file` changes what the
+  // build writes.
+  it("a redirect goes only with its command", () => {
+    for (const [name, r] of results) {
+      if (r.output === r.input) continue;
+      const before = redirectsByCommand(r.input);
+      const after = redirectsByCommand(r.output);
+      for (const [command, redirects] of before) {
+        const kept = after.get(command);
+        if (!kept) continue; // the command went, with its redirects
+        for (const redirect of redirects) {
+          expect(kept, `${name}: ${command} lost ${redirect}`).toContain(redirect);
+        }
+      }
+    }
+  });
+
   it("keeps every comment line of the input", () => {
     for (const [name, r] of results) {
       if (r.output === r.input) continue;
@@ -89,3 +109,32 @@ describe.skipIf(files.length === 0)("shared corpus (real Dockerfiles)", () => {
     });
   });
 });
+
+/** Redirects ("> /etc/k") of every command (by its words), subshell bodies included. */
+function redirectsByCommand(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const walk = (statements: readonly Statement[], source: string) => {
+    for (const statement of statements) {
+      for (const pipeline of statement.andOr.pipelines) {
+        for (const command of pipeline.commands) {
+          if (command.kind === "simple") {
+            const key = command.words.map((w) => w.source).join(" ");
+            const list = out.get(key) ?? [];
+            list.push(...command.redirects.map((x) => `${x.op} ${x.target}`));
+            out.set(key, list);
+          } else if (command.kind === "subshell") {
+            const inner = parseShell(source.slice(command.start + 1, command.end - 1));
+            if (inner.ok) walk(inner.script.statements, inner.script.source);
+          } else {
+            walk(command.inner, source);
+          }
+        }
+      }
+    }
+  };
+  for (const node of parseDockerfile(text).instructions) {
+    const script: ShellScript | null = node.shell?.parse.ok ? node.shell.parse.script : null;
+    if (script) walk(script.statements, script.source);
+  }
+  return out;
+}
