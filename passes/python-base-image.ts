@@ -81,12 +81,30 @@ function aptInstalls(run: RunInfo): AptInstall[] | null {
   return out;
 }
 
-/** Commands that only serve apt itself (and can go when their install goes). */
+/**
+ * Commands that only serve apt itself (and can go when their install goes):
+ * apt calls, removing its lists, and apt configuration (cache-mounts'
+ * `rm -f /etc/apt/apt.conf.d/docker-clean && echo … > /etc/apt/apt.conf.d/keep-cache`).
+ */
 function isAptPlumbing(c: SimpleCommand): boolean {
   const call = packageManagerCall(c);
   if (call && (call.manager === "apt-get" || call.manager === "apt")) return true;
-  return c.name === "rm" && c.words.some((w) => w.value !== null && w.value.startsWith("/var/lib/apt/lists"));
+  const operands = c.words.slice(1).filter((w) => !w.value?.startsWith("-"));
+  if (c.name === "rm" && operands.length > 0) {
+    return operands.every(
+      (w) => w.value !== null && (w.value.startsWith("/var/lib/apt/lists") || w.value.startsWith(APT_CONF_DIR)),
+    );
+  }
+  // `echo '<apt option>' > /etc/apt/apt.conf.d/<file>`: writes apt's configuration only.
+  return (
+    c.name === "echo" &&
+    c.redirects.length === 1 &&
+    (c.redirects[0]!.op === ">" || c.redirects[0]!.op === ">>") &&
+    (c.redirects[0]!.target ?? "").startsWith(APT_CONF_DIR)
+  );
 }
+
+const APT_CONF_DIR = "/etc/apt/apt.conf.d/";
 
 export const pythonBaseImage: Pass = {
   meta: {
@@ -234,15 +252,15 @@ function removeEmptied(file: ParsedDockerfile, run: RunInfo, emptied: SimpleComm
     return c !== null && emptied.includes(c);
   });
   if (removed.filter(Boolean).length !== emptied.length) return null;
+  // An apt call that still does something (not update/clean) keeps its plumbing.
   const remainingApt = pipelines.some((p, k) => {
     const c = single(p);
-    const sub = c === null ? null : packageManagerCall(c)?.subcommand;
+    const call = c === null ? null : packageManagerCall(c);
     return (
       !removed[k] &&
-      c !== null &&
-      isAptPlumbing(c) &&
-      c.name !== "rm" &&
-      !["update", "clean", "autoclean", "autoremove"].includes(sub ?? "")
+      call !== null &&
+      (call.manager === "apt-get" || call.manager === "apt") &&
+      !["update", "clean", "autoclean", "autoremove"].includes(call.subcommand ?? "")
     );
   });
   if (!remainingApt) {
