@@ -8,6 +8,25 @@ export function sortedEdits(edits: readonly Edit[]): Edit[] {
   return [...edits].sort((a, b) => a.start - b.start || a.end - b.end);
 }
 
+/**
+ * Two deletions that overlap delete their union (removing the adjacent words
+ * `a b` one by one gives `a ` and ` b`, which share the blank); merged here so
+ * passes can remove words independently. Any other overlap stays as it is
+ * (and is a bug the engine reports).
+ */
+export function mergeOverlappingDeletions(edits: readonly Edit[]): Edit[] {
+  const out: Edit[] = [];
+  for (const edit of sortedEdits(edits)) {
+    const last = out[out.length - 1];
+    if (last && last.newText === "" && edit.newText === "" && edit.start < last.end) {
+      out[out.length - 1] = { start: last.start, end: Math.max(last.end, edit.end), newText: "" };
+    } else {
+      out.push(edit);
+    }
+  }
+  return out;
+}
+
 /** Applies non-overlapping edits; throws if two overlap (a bug in the caller). */
 export function applyEdits(text: string, edits: readonly Edit[]): string {
   const sorted = sortedEdits(edits);

@@ -4,7 +4,7 @@
  * fix loop). It is the only place that turns changes into text.
  */
 import { parseDockerfile, type ParsedDockerfile } from "./dockerfile.js";
-import { applyEdits, changesConflict, OffsetMapper } from "./edits.js";
+import { applyEdits, changesConflict, mergeOverlappingDeletions, OffsetMapper, sortedEdits } from "./edits.js";
 import { runPass } from "./memo.js";
 import { findSuppressions, isSuppressed } from "./suppress.js";
 import type { Change, ContextFileWrite, Pass, PassOptions, Safety } from "./types.js";
@@ -160,7 +160,9 @@ function runPasses(
       if (failures.has(pass.meta.id)) continue;
       try {
         const result = runPass(pass, parsed, options.passOptions);
-        for (const change of result.changes) if (!isSuppressed(change, suppressions)) changes.push(change);
+        const own = result.changes.map((c) => ({ ...c, edits: mergeOverlappingDeletions(c.edits) }));
+        for (const change of own) checkEdits(change, parsed.text.length); // all or none of the pass's changes
+        for (const change of own) if (!isSuppressed(change, suppressions)) changes.push(change);
         for (const s of result.skips)
           skips.push({ pass: s.pass, line: parsed.lines.lineAt(s.at) + 1, reason: s.reason });
       } catch (error) {
@@ -175,6 +177,17 @@ function runPasses(
   if (!changes.some((c) => c.safety === "safe" || options.unsafe))
     runGroup(options.passes.filter((p) => p.meta.runsLast));
   return { changes, skips };
+}
+
+/** A change whose edits overlap or leave the text is a pass bug: treat it like a crash of that pass. */
+function checkEdits(change: Change, length: number): void {
+  let cursor = 0;
+  for (const edit of sortedEdits(change.edits)) {
+    if (edit.start < cursor || edit.end < edit.start || edit.end > length) {
+      throw new Error(`${change.pass} proposed overlapping or out-of-range edits at offset ${edit.start}`);
+    }
+    cursor = edit.end;
+  }
 }
 
 /**

@@ -135,6 +135,49 @@ describe("engine", () => {
     expect(result.passFailures).toEqual([{ pass: "crash", message: "boom" }]);
   });
 
+  it("merges overlapping deletions of one change (adjacent words removed one by one)", () => {
+    // "RUN apt-get install a b c": remove "a " and " b", which share the blank.
+    const text = "FROM a\nRUN apt-get install a b c\n";
+    const at = text.indexOf("a b");
+    const dropTwo = pass("drop-two", (file) =>
+      file.text.includes(" a b ")
+        ? [
+            {
+              pass: "drop-two",
+              edits: [
+                { start: at, end: at + 2, newText: "" },
+                { start: at + 1, end: at + 3, newText: "" },
+              ],
+              reason: "drop a and b",
+              safety: "safe",
+            },
+          ]
+        : [],
+    );
+    const result = run(text, [dropTwo]);
+    expect(result.output).toBe("FROM a\nRUN apt-get install  c\n");
+    expect(result.passFailures).toEqual([]);
+  });
+
+  it("treats overlapping replacements as a crash of that pass: no exception, the others still apply", () => {
+    const overlapping = pass("overlapping", () => [
+      {
+        pass: "overlapping",
+        edits: [
+          { start: 0, end: 4, newText: "from" },
+          { start: 2, end: 6, newText: "xx" },
+        ],
+        reason: "bad",
+        safety: "safe",
+      },
+    ]);
+    const result = run("FROM a\nrun x\n", [overlapping, upperRun]);
+    expect(result.output).toBe("FROM a\nRUN x\n");
+    expect(result.passFailures).toEqual([
+      { pass: "overlapping", message: expect.stringMatching(/overlapping or out-of-range edits/) },
+    ]);
+  });
+
   it("stops after the round limit when a pass never settles", () => {
     let n = 0;
     const flip = pass("flip", (file) => [

@@ -73,6 +73,19 @@ describe.skipIf(files.length === 0)("shared corpus (real Dockerfiles)", () => {
     }
   });
 
+  // Unsafe changes are applied on request: the engine guarantees must hold there too.
+  it("with --unsafe too: no crash, no pass failure, converged, re-parses, idempotent", () => {
+    for (const f of files) {
+      if (rejected.has(f.name)) continue;
+      const r = optimizeDockerfile(f.text, { unsafe: true });
+      expect(r.passFailures, f.name).toEqual([]);
+      expect(r.converged, f.name).toBe(true);
+      if (r.output === r.input) continue;
+      expect(() => parseDockerfile(r.output), f.name).not.toThrow();
+      expect(optimizeDockerfile(r.output, { unsafe: true }).output, f.name).toBe(r.output);
+    }
+  }, 180_000);
+
   it("keeps every comment line of the input", () => {
     for (const [name, r] of results) {
       if (r.output === r.input) continue;
