@@ -14,17 +14,34 @@ export function sortedEdits(edits: readonly Edit[]): Edit[] {
  * passes can remove words independently. Any other overlap stays as it is
  * (and is a bug the engine reports).
  */
-export function mergeOverlappingDeletions(edits: readonly Edit[]): Edit[] {
+export function mergeOverlappingDeletions(edits: readonly Edit[], text: string, escapeChar: string): Edit[] {
   const out: Edit[] = [];
+  const merged = new Set<number>();
   for (const edit of sortedEdits(edits)) {
     const last = out[out.length - 1];
     if (last && last.newText === "" && edit.newText === "" && edit.start < last.end) {
       out[out.length - 1] = { start: last.start, end: Math.max(last.end, edit.end), newText: "" };
+      merged.add(out.length - 1);
     } else {
       out.push(edit);
     }
   }
+  // Words removed one by one that were all a continued line held would leave
+  // a line of blanks and the escape character: remove the line instead.
+  for (const i of merged) out[i] = wholeLineIfEmptied(out[i]!, text, escapeChar);
   return out;
+}
+
+function wholeLineIfEmptied(edit: Edit, text: string, escapeChar: string): Edit {
+  const lineStart = text.lastIndexOf("\n", edit.start - 1) + 1;
+  let lineEnd = text.indexOf("\n", edit.end);
+  if (lineEnd < 0) return edit;
+  lineEnd++;
+  const left = text.slice(lineStart, edit.start) + text.slice(edit.end, lineEnd);
+  const blanks = /^[ \t]*$/;
+  const trimmed = left.replace(/\r?\n$/, "").trimEnd();
+  if (!trimmed.endsWith(escapeChar) || !blanks.test(trimmed.slice(0, -escapeChar.length))) return edit;
+  return { start: lineStart, end: lineEnd, newText: "" };
 }
 
 /** Applies non-overlapping edits; throws if two overlap (a bug in the caller). */

@@ -160,7 +160,10 @@ function runPasses(
       if (failures.has(pass.meta.id)) continue;
       try {
         const result = runPass(pass, parsed, options.passOptions);
-        const own = result.changes.map((c) => ({ ...c, edits: mergeOverlappingDeletions(c.edits) }));
+        const own = result.changes.map((c) => ({
+          ...c,
+          edits: mergeOverlappingDeletions(c.edits, parsed.text, parsed.escapeChar),
+        }));
         for (const change of own) checkEdits(change, parsed.text.length); // all or none of the pass's changes
         for (const change of own) if (!isSuppressed(change, suppressions)) changes.push(change);
         for (const s of result.skips)

@@ -157,6 +157,26 @@ describe("engine", () => {
     const result = run(text, [dropTwo]);
     expect(result.output).toBe("FROM a\nRUN apt-get install  c\n");
     expect(result.passFailures).toEqual([]);
+
+    // When they were all a continued line held, the line goes, not just the words.
+    const continued = "FROM a\nRUN apt-get install \\\n    a b \\\n    c\n";
+    const a = continued.indexOf("a b");
+    const dropLine = pass("drop-line", (file) =>
+      file.text.includes(" a b ")
+        ? [
+            {
+              pass: "drop-line",
+              edits: [
+                { start: a, end: a + 2, newText: "" },
+                { start: a + 1, end: a + 3, newText: "" },
+              ],
+              reason: "drop a and b",
+              safety: "safe",
+            },
+          ]
+        : [],
+    );
+    expect(run(continued, [dropLine]).output).toBe("FROM a\nRUN apt-get install \\\n    c\n");
   });
 
   it("treats overlapping replacements as a crash of that pass: no exception, the others still apply", () => {
