@@ -44,6 +44,32 @@ const OPTIONS_WITH_VALUE = new Set([
 /** Packages that need ca-certificates to talk HTTPS, which they only Recommend. */
 const NEEDS_CA = new Set(["curl", "wget", "git", "openssl", "gnupg", "gnupg2", "apt-transport-https"]);
 
+/**
+ * Packages whose job needs one of their Recommends: without recommends they
+ * install but don't work. Checked against bookworm with apt-cache in the tests.
+ */
+const NEEDED_RECOMMENDS: readonly {
+  needs: string;
+  by: (name: string) => boolean;
+  already: readonly string[];
+  why: string;
+}[] = [
+  {
+    needs: "ca-certificates",
+    by: (n) => NEEDS_CA.has(n),
+    already: [],
+    why: "curl/wget/git only recommend it",
+  },
+  {
+    // gcc only Recommends the C library headers: without them nothing compiles
+    // (stdlib.h: No such file). g++ and clang depend on them already.
+    needs: "libc6-dev",
+    by: (n) => /^gcc(-\d+)?$/.test(n),
+    already: ["build-essential", "g++", "clang"],
+    why: "gcc only recommends it, and nothing compiles without it",
+  },
+];
+
 /** apt-get/apt subcommands that read the package lists /var/lib/apt/lists holds. */
 const LIST_READERS = new Set([
   "install",
@@ -295,12 +321,17 @@ function addNoRecommends(file: ParsedDockerfile, run: RunInfo, calls: AptCall[],
     if (packages.length === 0 || packages.some((p) => p === null)) continue;
     const names = packages.map((p) => p!.split(/[=/]/)[0]!);
     const edits: Edit[] = [insertAfterWord(run.node, a.command, a.sub, " --no-install-recommends")];
-    let extra = "";
-    if (names.some((n) => NEEDS_CA.has(n)) && !names.includes("ca-certificates")) {
-      const last = a.command.words[a.command.words.length - 1]!;
-      edits.push(insertAfterWord(run.node, a.command, a.command.words.indexOf(last), " ca-certificates"));
-      extra = " (ca-certificates added: curl/wget/git only recommend it)";
+    const added = NEEDED_RECOMMENDS.filter(
+      (r) =>
+        names.some(r.by) &&
+        !names.includes(r.needs) &&
+        !names.some((n) => r.already.some((base) => n === base || n.startsWith(`${base}-`))),
+    );
+    if (added.length > 0) {
+      const last = a.command.words.length - 1;
+      edits.push(insertAfterWord(run.node, a.command, last, added.map((r) => ` ${r.needs}`).join("")));
     }
+    const extra = added.map((r) => ` (${r.needs} added: ${r.why})`).join("");
     changes.push({
       pass: id,
       edits,

@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { aptHygiene } from "../passes/apt-hygiene.js";
 import { optimizeDockerfile } from "../src/api.js";
@@ -70,6 +71,25 @@ describe("apt-hygiene", () => {
     );
   });
 
+  it("without recommends, gcc gets libc6-dev (it only recommends the C headers; nothing compiles without them)", () => {
+    const out = fix("FROM python:3.11-slim\nRUN apt-get update && apt-get install -y gcc libpq-dev\n", true);
+    expect(out).toContain("apt-get install --no-install-recommends -y gcc libpq-dev libc6-dev");
+    // build-essential and g++ depend on libc6-dev: nothing to add.
+    for (const pkgs of ["build-essential", "g++ gcc", "gcc libc6-dev"]) {
+      const text = `FROM debian:bookworm\nRUN apt-get update && apt-get install -y ${pkgs}\n`;
+      expect(fix(text, true)).toContain(`apt-get install --no-install-recommends -y ${pkgs} &&`);
+    }
+  });
+
+  it.skipIf(!aptCacheAnswers())("gcc recommends libc6-dev, and g++ and clang depend on it (bookworm apt-cache)", () => {
+    const depends = (pkg: string) => execFileSync("apt-cache", ["depends", pkg], { encoding: "utf8" });
+    expect(depends("gcc-12")).toMatch(/Recommends: libc6-dev\b/);
+    expect(depends("gcc-12")).not.toMatch(/Depends: libc6-dev\b/);
+    expect(depends("g++-12")).toMatch(/Depends: libstdc\+\+-12-dev\b/);
+    expect(depends("libstdc++-12-dev")).toMatch(/Depends: libc6-dev\b/);
+    expect(depends("clang-14")).toMatch(/Depends: libc6-dev\b/);
+  });
+
   it("leaves apt upgrade alone (it differs from apt-get upgrade) and says so", () => {
     const result = aptHygiene.run(parseDockerfile("FROM debian:bookworm\nRUN apt upgrade -y\n"), none);
     expect(result.changes.filter((c) => c.reason.includes("→"))).toEqual([]);
@@ -114,3 +134,7 @@ describe("apt-hygiene", () => {
     expect(once).toContain("rm -rf /var/lib/apt/lists/*");
   });
 });
+
+function aptCacheAnswers(): boolean {
+  return spawnSync("apt-cache", ["show", "--no-all-versions", "gcc"], { encoding: "utf8" }).status === 0;
+}
