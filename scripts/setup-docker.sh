@@ -12,7 +12,8 @@
 #   DFOPT_CACHE      host cache for downloaded .debs (default /var/cache/dfopt);
 #                    kept outside the work tree so fresh clones (CI) reuse it
 #   DFOPT_DOCKER_LOG dockerd log file (default /var/log/dfopt-dockerd.log)
-#   DFOPT_REBUILD=1  rebuild the stand-in images even if they exist
+#   DFOPT_REBUILD=1  rebuild the stand-in images even if they are current
+#                    (and without Docker's build cache)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -123,11 +124,49 @@ driver_now=$("$DOCKER" info -f '{{.Driver}}')
 # ---------------------------------------------------------------------------
 # 3. Base images
 # ---------------------------------------------------------------------------
-image_exists() { [ "${DFOPT_REBUILD:-0}" != 1 ] && "$DOCKER" image inspect "$1" >/dev/null 2>&1; }
+# Every stand-in records what it was made from in the label below: a sha256
+# over its recipe (the files of its bench/base-images/ directory, or for the
+# Debian image the shell functions that make it) and the ID of the image it is
+# built FROM.  A stand-in is rebuilt when that hash differs from the one it
+# records -- an edited Dockerfile, or a rebuilt parent -- and so is everything
+# built on it; when nothing changed a re-run only compares labels and IDs.
+RECIPE_LABEL=dfopt.standin.recipe
+OLD_IDS=()   # images replaced by a rebuild, deleted at the end if nothing uses them
 
-tag_all() {  # tag_all SOURCE TAG...
-  local src=$1; shift
-  for t in "$@"; do "$DOCKER" tag "$src" "$t"; done
+image_id() { "$DOCKER" image inspect -f '{{.Id}}' "$1" 2>/dev/null; }
+
+# needs_build TAG RECIPE: TAG is missing, records another recipe, or DFOPT_REBUILD=1.
+needs_build() {
+  local have
+  [ "${DFOPT_REBUILD:-0}" = 1 ] && return 0
+  have=$("$DOCKER" image inspect -f "{{index .Config.Labels \"$RECIPE_LABEL\"}}" "$1" 2>/dev/null) || return 0
+  [ "$have" != "$2" ]
+}
+
+# dir_recipe DIR PARENT_TAG: hash of bench/base-images/DIR (every file: the
+# build context) and of the parent image's ID.
+dir_recipe() {
+  local dir="$ROOT/bench/base-images/$1" parent
+  parent=$(image_id "$2") || die "$2 is missing (needed by bench/base-images/$1)"
+  { (cd "$dir" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum); echo "FROM $parent"; } |
+    sha256sum | cut -d' ' -f1
+}
+
+# remember_old TAG: the image TAG names now, to delete once it is replaced.
+remember_old() {
+  local id
+  if id=$(image_id "$1"); then OLD_IDS+=("$id"); fi
+}
+
+# tag_all SOURCE TAG...: point every TAG at SOURCE's image (only those that
+# don't already).
+tag_all() {
+  local src=$1 id n=0; shift
+  id=$(image_id "$src") || die "$src is missing"
+  for t in "$@"; do
+    if [ "$(image_id "$t")" != "$id" ]; then "$DOCKER" tag "$src" "$t"; n=$((n + 1)); fi
+  done
+  [ "$n" -eq 0 ] || DONE+=("tagged $n alias(es) of $src")
 }
 
 # Everything the official debian images (built by debuerreotype) change on
@@ -240,51 +279,67 @@ build_debian_slim() {
   tar -C "$rootfs" --numeric-owner -c . | "$DOCKER" import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["bash"]' \
+    --change "LABEL $RECIPE_LABEL=$1" \
     --message 'dfopt stand-in: debootstrap --variant=minbase bookworm + official-image apt/dpkg config' \
     - debian:bookworm-slim >/dev/null
   rm -rf "$rootfs"
   trap - EXIT
 }
 
-build_base() {  # build_base DIR TAG  -- Dockerfile under bench/base-images
-  local blog="$CACHE/build-$1.log"
+build_base() {  # build_base DIR TAG RECIPE  -- Dockerfile under bench/base-images
+  local blog="$CACHE/build-$1.log" nocache=()
+  [ "${DFOPT_REBUILD:-0}" = 1 ] && nocache=(--no-cache)
   log "building $2 from bench/base-images/$1"
-  if ! DOCKER_BUILDKIT=1 "$DOCKER" build --progress=plain -t "$2" "$ROOT/bench/base-images/$1" >"$blog" 2>&1; then
+  if ! DOCKER_BUILDKIT=1 "$DOCKER" build --progress=plain "${nocache[@]}" --label "$RECIPE_LABEL=$3" \
+       -t "$2" "$ROOT/bench/base-images/$1" >"$blog" 2>&1; then
     tail -n 30 "$blog" >&2
     die "building $2 failed; full log: $blog"
   fi
 }
 
 mkdir -p "$CACHE"
-DEBIAN_TAGS=(debian:bookworm debian:12 debian:12-slim debian:latest)
-if ! image_exists debian:bookworm-slim; then
-  build_debian_slim
+# build_standin DIR TAG PARENT_TAG ALIAS...: (re)build TAG from
+# bench/base-images/DIR if its recipe changed, then point the aliases at it.
+build_standin() {
+  local dir=$1 tag=$2 parent=$3 recipe; shift 3
+  recipe=$(dir_recipe "$dir" "$parent")
+  if needs_build "$tag" "$recipe"; then
+    remember_old "$tag"
+    build_base "$dir" "$tag" "$recipe"
+    DONE+=("built $tag")
+  fi
+  tag_all "$tag" "$@"
+}
+
+DEBIAN_RECIPE=$({ declare -f configure_rootfs build_debian_slim; echo "$DEBIAN_MIRROR"; } | sha256sum | cut -d' ' -f1)
+if needs_build debian:bookworm-slim "$DEBIAN_RECIPE"; then
+  remember_old debian:bookworm-slim
+  build_debian_slim "$DEBIAN_RECIPE"
   DONE+=("built debian:bookworm-slim")
 fi
-for t in "${DEBIAN_TAGS[@]}"; do image_exists "$t" || { tag_all debian:bookworm-slim "$t"; }; done
+tag_all debian:bookworm-slim debian:bookworm debian:12 debian:12-slim debian:latest
 
-PY_SLIM_TAGS=(python:3.11-slim-bookworm python:3.10-slim python:3.10-slim-bookworm
-              python:3.9-slim python:3.9-slim-bookworm python:3-slim python:slim)
-if ! image_exists python:3.11-slim; then
-  build_base python-slim python:3.11-slim
-  DONE+=("built python:3.11-slim")
-fi
-for t in "${PY_SLIM_TAGS[@]}"; do image_exists "$t" || tag_all python:3.11-slim "$t"; done
+build_standin python-slim python:3.11-slim debian:bookworm-slim \
+  python:3.11-slim-bookworm python:3.10-slim python:3.10-slim-bookworm \
+  python:3.9-slim python:3.9-slim-bookworm python:3-slim python:slim
+build_standin python-full python:3.11 python:3.11-slim \
+  python:3.11-bookworm python:3.10 python:3.10-bookworm python:3.9 python:3.9-bookworm \
+  python:3 python:latest
+build_standin ubuntu ubuntu:22.04 debian:bookworm-slim \
+  ubuntu:20.04 ubuntu:latest ubuntu:jammy ubuntu:focal
 
-PY_FULL_TAGS=(python:3.11-bookworm python:3.10 python:3.10-bookworm python:3.9 python:3.9-bookworm
-              python:3 python:latest)
-if ! image_exists python:3.11; then
-  build_base python-full python:3.11
-  DONE+=("built python:3.11")
-fi
-for t in "${PY_FULL_TAGS[@]}"; do image_exists "$t" || tag_all python:3.11 "$t"; done
-
-UBUNTU_TAGS=(ubuntu:20.04 ubuntu:latest ubuntu:jammy ubuntu:focal)
-if ! image_exists ubuntu:22.04; then
-  build_base ubuntu ubuntu:22.04
-  DONE+=("built ubuntu:22.04")
-fi
-for t in "${UBUNTU_TAGS[@]}"; do image_exists "$t" || tag_all ubuntu:22.04 "$t"; done
+# Replaced stand-ins: delete them, newest first, unless a tag outside the lists
+# above still names them (checked first: `image rm ID` would silently drop an
+# image's only tag) or an image made by the classic builder records them as
+# its parent (`image rm` refuses).  Images BuildKit built on them (e.g. the
+# benchmark's from before the rebuild) keep working: they hold their layers.
+for ((i = ${#OLD_IDS[@]} - 1; i >= 0; i--)); do
+  old=${OLD_IDS[i]}
+  tags=$("$DOCKER" image inspect -f '{{len .RepoTags}}' "$old" 2>/dev/null) || continue
+  if [ "$tags" -ne 0 ] || ! "$DOCKER" image rm "$old" >/dev/null 2>&1; then
+    log "kept the replaced image ${old:7:12} (still tagged or used by another image)"
+  fi
+done
 
 # ---------------------------------------------------------------------------
 # 4. Offline Python packages -> bench/.cache/vendor, copied into each app
