@@ -98,10 +98,10 @@ passes decide what ends up in each stage.
 
 ## Why
 Compilers and headers are hundreds of MB an image never uses after the build
-(guide 003: 770 MB → 538 MB for libpq-dev + gcc; the orders-pg-slim bench
-app goes from 410 MB to 204 MB, notes-flask-ubuntu, whose python3-pip
-brought build-essential, from 562 MB to 146 MB, and the full python:3.11
-apps from 542 MB to about 203 MB with --unsafe). Purging them in the same layer works too but
+(guide 003: 770 MB → 538 MB for libpq-dev + gcc; on the bench apps
+orders-pg-slim shrinks by about 60 %, notes-flask-ubuntu, whose python3-pip
+brought build-essential, by about 70 %, and the full python:3.11 apps by
+about 70 % with --unsafe: see bench/apps/README.md). Purging them in the same layer works too but
 keeps the install and the compile in one slow, uncached step; the builder
 stage leaves the final image clean by construction.
 
