@@ -136,47 +136,33 @@ describe("engine", () => {
   });
 
   it("merges overlapping deletions of one change (adjacent words removed one by one)", () => {
-    // "RUN apt-get install a b c": remove "a " and " b", which share the blank.
+    // Removes "a " and " b" (they share the blank) while the file still has " a b ".
+    const dropAB = (text: string) => {
+      const at = text.indexOf("a b");
+      return pass("drop-ab", (file) =>
+        file.text.includes(" a b ")
+          ? [
+              {
+                pass: "drop-ab",
+                edits: [
+                  { start: at, end: at + 2, newText: "" },
+                  { start: at + 1, end: at + 3, newText: "" },
+                ],
+                reason: "drop a and b",
+                safety: "safe",
+              },
+            ]
+          : [],
+      );
+    };
     const text = "FROM a\nRUN apt-get install a b c\n";
-    const at = text.indexOf("a b");
-    const dropTwo = pass("drop-two", (file) =>
-      file.text.includes(" a b ")
-        ? [
-            {
-              pass: "drop-two",
-              edits: [
-                { start: at, end: at + 2, newText: "" },
-                { start: at + 1, end: at + 3, newText: "" },
-              ],
-              reason: "drop a and b",
-              safety: "safe",
-            },
-          ]
-        : [],
-    );
-    const result = run(text, [dropTwo]);
+    const result = run(text, [dropAB(text)]);
     expect(result.output).toBe("FROM a\nRUN apt-get install  c\n");
     expect(result.passFailures).toEqual([]);
 
     // When they were all a continued line held, the line goes, not just the words.
     const continued = "FROM a\nRUN apt-get install \\\n    a b \\\n    c\n";
-    const a = continued.indexOf("a b");
-    const dropLine = pass("drop-line", (file) =>
-      file.text.includes(" a b ")
-        ? [
-            {
-              pass: "drop-line",
-              edits: [
-                { start: a, end: a + 2, newText: "" },
-                { start: a + 1, end: a + 3, newText: "" },
-              ],
-              reason: "drop a and b",
-              safety: "safe",
-            },
-          ]
-        : [],
-    );
-    expect(run(continued, [dropLine]).output).toBe("FROM a\nRUN apt-get install \\\n    c\n");
+    expect(run(continued, [dropAB(continued)]).output).toBe("FROM a\nRUN apt-get install \\\n    c\n");
   });
 
   it("treats overlapping replacements as a crash of that pass: no exception, the others still apply", () => {
