@@ -16,32 +16,56 @@ export function sortedEdits(edits: readonly Edit[]): Edit[] {
  */
 export function mergeOverlappingDeletions(edits: readonly Edit[], text: string, escapeChar: string): Edit[] {
   const out: Edit[] = [];
-  const merged = new Set<number>();
   for (const edit of sortedEdits(edits)) {
     const last = out[out.length - 1];
     if (last && last.newText === "" && edit.newText === "" && edit.start < last.end) {
       out[out.length - 1] = { start: last.start, end: Math.max(last.end, edit.end), newText: "" };
-      merged.add(out.length - 1);
     } else {
       out.push(edit);
     }
   }
-  // Words removed one by one that were all a continued line held would leave
-  // a line of blanks and the escape character: remove the line instead.
-  for (const i of merged) out[i] = wholeLineIfEmptied(out[i]!, text, escapeChar);
-  return out;
+  return withEmptiedLinesRemoved(out, text, escapeChar);
 }
 
-function wholeLineIfEmptied(edit: Edit, text: string, escapeChar: string): Edit {
-  const lineStart = text.lastIndexOf("\n", edit.start - 1) + 1;
-  let lineEnd = text.indexOf("\n", edit.end);
-  if (lineEnd < 0) return edit;
-  lineEnd++;
-  const left = text.slice(lineStart, edit.start) + text.slice(edit.end, lineEnd);
-  const blanks = /^[ \t]*$/;
-  const trimmed = left.replace(/\r?\n$/, "").trimEnd();
-  if (!trimmed.endsWith(escapeChar) || !blanks.test(trimmed.slice(0, -escapeChar.length))) return edit;
-  return { start: lineStart, end: lineEnd, newText: "" };
+/**
+ * Deletions that together remove everything a continued line held would
+ * leave a line of blanks and the escape character: the line goes instead.
+ * Only lines touched by deletions alone, all within the line, and that had
+ * more than blanks before.
+ */
+function withEmptiedLinesRemoved(edits: Edit[], text: string, escapeChar: string): Edit[] {
+  const byLine = new Map<number, Edit[]>();
+  const lineOf = (offset: number) => text.lastIndexOf("\n", offset - 1) + 1;
+  for (const edit of edits) {
+    const start = lineOf(edit.start);
+    if (lineOf(edit.end) !== start) continue; // spans a line break: not a one-line removal
+    byLine.set(start, [...(byLine.get(start) ?? []), edit]);
+  }
+  const replaced = new Map<Edit, Edit | null>();
+  for (const [lineStart, onLine] of byLine) {
+    if (onLine.some((e) => e.newText !== "")) continue;
+    const newline = text.indexOf("\n", lineStart);
+    if (newline < 0) continue;
+    const line = text.slice(lineStart, newline).replace(/\r$/, "");
+    let left = "";
+    let cursor = lineStart;
+    for (const e of onLine) {
+      left += text.slice(cursor, e.start);
+      cursor = e.end;
+    }
+    left += text.slice(cursor, lineStart + line.length);
+    const emptied = (t: string) => {
+      const trimmed = t.trimEnd();
+      return trimmed.endsWith(escapeChar) && /^[ \t]*$/.test(trimmed.slice(0, -escapeChar.length));
+    };
+    if (!emptied(left) || emptied(line)) continue;
+    const whole = { start: lineStart, end: newline + 1, newText: "" };
+    // Other edits must not touch the line (an edit ending at its start is fine).
+    if (edits.some((e) => !onLine.includes(e) && e.end > whole.start && e.start < whole.end)) continue;
+    onLine.forEach((e, i) => replaced.set(e, i === 0 ? whole : null));
+  }
+  if (replaced.size === 0) return edits;
+  return edits.flatMap((e) => (replaced.has(e) ? (replaced.get(e) ? [replaced.get(e)!] : []) : [e]));
 }
 
 /** Applies non-overlapping edits; throws if two overlap (a bug in the caller). */
