@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DockerfileParser } from "dockerfile-ast";
 import { DockerfileError, parseDockerfile } from "../src/dockerfile.js";
 import { fileRangeOf, logicalText } from "../src/logical.js";
 import { stateEffects } from "../src/shell-facts.js";
@@ -76,6 +77,22 @@ describe("parseDockerfile", () => {
     } catch (error) {
       expect((error as DockerfileError).line).toBe(3);
     }
+  });
+});
+
+describe("dockerfile-ast argument memo (src/dockerfile-ast-memo.ts)", () => {
+  it("gives the same arguments on every call, in fresh arrays (callers shift flags off them)", () => {
+    parseDockerfile("FROM a\n"); // installs the memo
+    const text = "FROM a\nRUN --mount=type=cache,target=/x echo a b\nCOPY --chown=1 x y\nENV A=1 B=2\n";
+    for (const instruction of DockerfileParser.parse(text).getInstructions()) {
+      const first = instruction.getArguments();
+      const again = instruction.getArguments();
+      expect(again).not.toBe(first);
+      expect(again.map((a) => a.getValue())).toEqual(first.map((a) => a.getValue()));
+    }
+    const run = DockerfileParser.parse(text).getInstructions()[1]!;
+    expect(run.getArguments().map((a) => a.getValue())).toEqual(["echo", "a", "b"]);
+    expect(run.getArguments().map((a) => a.getValue())).toEqual(["echo", "a", "b"]);
   });
 });
 
