@@ -262,7 +262,11 @@ function buildNode(
         shell = null;
         if (form === "shell" && SHELL_FORM.has(keyword)) {
           const logical = logicalText(text, bodyStart, end, escapeChar);
-          shell = { logical, parse: parseShell(logical.text) };
+          const swallowed = swallowedInstruction(text, start, end, lines);
+          shell = {
+            logical,
+            parse: swallowed ? { ok: false, error: swallowed } : parseShell(logical.text),
+          };
         }
       }
       return shell;
@@ -290,6 +294,33 @@ function cachedArguments(instruction: Instruction, source: string, start: number
     argumentCache.set(source, relative);
   }
   return relative.map((a) => ({ value: a.value, start: a.start + start, end: a.end + start }));
+}
+
+/**
+ * A line continuation runs over blank and comment lines, so in
+ *
+ *     RUN make \
+ *
+ *     # settings
+ *     ENV A=1
+ *
+ * Docker reads `ENV A=1` as words of the RUN, not as an instruction. Almost
+ * always a mistake in the Dockerfile: passes leave such a body alone (it
+ * counts as not parsing) and the reason says where.
+ */
+function swallowedInstruction(text: string, start: number, end: number, lines: LineIndex): string | null {
+  const first = lines.lineAt(start);
+  const last = lines.lineAt(end);
+  let previousBlank = false;
+  for (let line = first + 1; line <= last; line++) {
+    const content = text.slice(lines.lineStart(line), Math.min(end, lines.lineStart(line + 1))).trim();
+    const keyword = /^([A-Z]+)\s/.exec(content)?.[1];
+    if (previousBlank && keyword && KNOWN_INSTRUCTIONS.has(keyword)) {
+      return `line ${line + 1}: "${content.slice(0, 40)}" is part of this instruction, not an instruction of its own (the line continuation above it runs over blank or comment lines); fix the Dockerfile first`;
+    }
+    previousBlank = content === "" || content.startsWith("#");
+  }
+  return null;
 }
 
 const EXEC_FORM = new Set(["RUN", "CMD", "ENTRYPOINT", "COPY", "ADD", "SHELL", "VOLUME", "HEALTHCHECK"]);

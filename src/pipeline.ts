@@ -7,7 +7,7 @@ import { parseDockerfile, type ParsedDockerfile } from "./dockerfile.js";
 import { applyEdits, changesConflict, mergeOverlappingDeletions, OffsetMapper, sortedEdits } from "./edits.js";
 import { runPass } from "./memo.js";
 import { findSuppressions, isSuppressed } from "./suppress.js";
-import type { Change, ContextFileWrite, Pass, PassOptions, Safety } from "./types.js";
+import type { Change, ContextFileWrite, Edit, Pass, PassOptions, Safety } from "./types.js";
 
 export const MAX_ROUNDS = 10;
 
@@ -217,10 +217,8 @@ function applyValidated(
 }
 
 function tryApply(parsed: ParsedDockerfile, changes: readonly Change[]): ParsedDockerfile | null {
-  const text = applyEdits(
-    parsed.text,
-    changes.flatMap((c) => c.edits),
-  );
+  const edits = changes.flatMap((c) => c.edits);
+  const text = applyEdits(parsed.text, edits);
   if (text === parsed.text) return null;
   let next: ParsedDockerfile;
   try {
@@ -228,7 +226,32 @@ function tryApply(parsed: ParsedDockerfile, changes: readonly Change[]): ParsedD
   } catch {
     return null;
   }
+  if (!untouchedInstructionsKept(parsed, next, edits)) return null;
   return shellFailures(next) <= shellFailures(parsed) ? next : null;
+}
+
+/**
+ * Every instruction no edit touches is still an instruction of its own, with
+ * the same text, in the result. An edit can change how Docker splits the file
+ * beyond its range: a RUN left ending in a line continuation followed by
+ * blank lines swallows the next instruction (`ENV A=1` becomes words of the
+ * RUN), which still parses but no longer sets A.
+ */
+function untouchedInstructionsKept(parsed: ParsedDockerfile, next: ParsedDockerfile, edits: readonly Edit[]): boolean {
+  const sorted = sortedEdits(edits);
+  const startsAfter = new Map(next.instructions.map((i) => [i.start, i]));
+  for (const node of parsed.instructions) {
+    // Touching: overlapping, or an insertion at either end.
+    if (sorted.some((e) => e.start <= node.end && e.end >= node.start)) continue;
+    let shift = 0;
+    for (const e of sorted) {
+      if (e.end > node.start) break;
+      shift += e.newText.length - (e.end - e.start);
+    }
+    const moved = startsAfter.get(node.start + shift);
+    if (!moved || moved.end - moved.start !== node.end - node.start || moved.keyword !== node.keyword) return false;
+  }
+  return true;
 }
 
 function shellFailures(parsed: ParsedDockerfile): number {

@@ -165,6 +165,28 @@ describe("engine", () => {
     expect(run(continued, [dropAB(continued)]).output).toBe("FROM a\nRUN apt-get install \\\n    c\n");
   });
 
+  it("never lets an edit swallow an instruction it didn't touch (a continuation left before a blank line)", () => {
+    // Deleting the last word of the RUN but not its continuation: Docker would
+    // skip the blank line and read "VOLUME /data" as words of the RUN.
+    const text = "FROM a\nRUN rm -rf /tmp/x \\\n    /var/lib/apt/lists/*\n\nVOLUME /data\n";
+    const at = text.indexOf("/var/lib");
+    const dangling = pass("dangling", (file) =>
+      file.text.includes("/var/lib/apt")
+        ? [
+            {
+              pass: "dangling",
+              edits: [{ start: at, end: at + "/var/lib/apt/lists/*".length, newText: "" }],
+              reason: "drop the lists cleanup",
+              safety: "safe",
+            },
+          ]
+        : [],
+    );
+    const result = run(text, [dangling]);
+    expect(result.output).toBe(text);
+    expect(result.notApplied).toEqual([expect.objectContaining({ pass: "dangling", why: "broke-parse" })]);
+  });
+
   it("treats overlapping replacements as a crash of that pass: no exception, the others still apply", () => {
     const overlapping = pass("overlapping", () => [
       {

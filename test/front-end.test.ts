@@ -80,6 +80,16 @@ describe("parseDockerfile", () => {
   });
 });
 
+describe("instructions a line continuation swallows", () => {
+  it("a RUN whose continuation runs over a blank or comment line into an instruction counts as not parsing, and says why", () => {
+    const text = "FROM a\nRUN make \\\n\n# settings\nENV A=1\nRUN echo ok\n";
+    const runs = parseDockerfile(text).instructions.filter((i) => i.keyword === "RUN");
+    expect(runs.map((r) => r.shell?.parse.ok)).toEqual([false, true]);
+    const first = runs[0]!.shell!.parse;
+    expect(first.ok ? "" : first.error).toMatch(/line 5: "ENV A=1" is part of this instruction/);
+  });
+});
+
 describe("dockerfile-ast argument memo (src/dockerfile-ast-memo.ts)", () => {
   it("gives the same arguments on every call, in fresh arrays (callers shift flags off them)", () => {
     parseDockerfile("FROM a\n"); // installs the memo

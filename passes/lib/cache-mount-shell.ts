@@ -9,6 +9,7 @@ import type { AndOr, ShellScript, ShellWord, SimpleCommand, Span, Statement } fr
 import { allSimpleCommands } from "../../src/shell-facts.js";
 import type { Edit } from "../../src/types.js";
 import { type CacheSpec, pathRelation, type PathRelation, targetComponents } from "./cache-dirs.js";
+import { removeWordOrLine } from "./runs.js";
 import { packageManagerCall } from "./package-managers.js";
 
 /** A package-manager call, as the cache table names tools. */
@@ -543,31 +544,7 @@ export function removeCommands(
  * line takes its whole line (`    --no-cache-dir \` disappears).
  */
 export function removeWordEdit(file: ParsedDockerfile, node: InstructionNode, span: Span): Edit {
-  const logical = node.shell!.logical;
-  const start = logical.fileOffsets[span.start]!;
-  const end = logical.fileOffsets[span.end - 1]! + 1;
-  const line = file.lines.lineAt(start);
-  const lineStart = file.lines.lineStart(line);
-  const lineEnd = file.lines.lineEnd(line);
-  const before = file.text.slice(lineStart, start);
-  const after = file.text.slice(end, lineEnd);
-  const esc = file.escapeChar === "\\" ? "\\\\" : "`";
-  if (
-    line > file.lines.lineAt(node.start) &&
-    /^[ \t]*$/.test(before) &&
-    new RegExp(`^[ \\t]*${esc}[ \\t]*$`).test(after)
-  ) {
-    return { start: lineStart, end: file.lines.lineStart(line + 1), newText: "" };
-  }
-  let from = start;
-  while (from > node.start && (file.text[from - 1] === " " || file.text[from - 1] === "\t")) from--;
-  if (file.text[from - 1] === "\n" || file.text[from - 1] === "\r") {
-    // First word of a continued line: take the blanks after it instead.
-    let to = end;
-    while (to < node.end && (file.text[to] === " " || file.text[to] === "\t")) to++;
-    return { start, end: to, newText: "" };
-  }
-  return { start: from, end, newText: "" };
+  return removeWordOrLine(file, node, span);
 }
 
 /** Remove a `VAR=value` prefix of a command together with the blanks after it. */

@@ -10,7 +10,9 @@ import type { AndOr, Command, Pipeline, ShellScript, SimpleCommand, Statement } 
 import type { Edit, PassOptions } from "../../src/types.js";
 import { chainStart, chainsWithNext, chainsWithPrevious } from "./chain-plan.js";
 import { packageManagerCall, type PackageManager, type PackageManagerCall } from "./package-managers.js";
-import { deleteWithBlanks, fileSpan } from "./runs.js";
+import { fileSpan, removeWordOrLine } from "./runs.js";
+
+export { removeWordOrLine };
 
 /* ------------------------------------------------------------------ */
 /* Mounts                                                              */
@@ -214,31 +216,6 @@ export function appendAfter(file: ParsedDockerfile, node: InstructionNode, slot:
   const nl = `${file.escapeChar}${file.eol}${style.indent}`;
   const newText = style.leadingOps ? ` ${nl}&& ${text}` : ` && ${nl}${text}`;
   return { start: end, end, newText };
-}
-
-/** File range of a word, widened to its whole line when it stands alone on a continued line. */
-export function removeWordOrLine(
-  file: ParsedDockerfile,
-  node: InstructionNode,
-  span: { start: number; end: number },
-): Edit {
-  const { start, end } = fileSpan(node, span);
-  const line = file.lines.lineAt(start);
-  const lineStart = file.lines.lineStart(line);
-  const lineEnd = file.lines.lineEnd(line);
-  const before = file.text.slice(lineStart, start);
-  const after = file.text.slice(end, lineEnd);
-  const escRe = file.escapeChar === "\\" ? "\\\\" : "`";
-  if (
-    line > file.lines.lineAt(node.start) &&
-    /^[ \t]*$/.test(before) &&
-    new RegExp(`^[ \\t]*${escRe}[ \\t]*$`).test(after)
-  ) {
-    // `    gcc \` on its own line: drop the line and its line break.
-    const next = file.lines.lineStart(line + 1);
-    return { start: lineStart, end: next, newText: "" };
-  }
-  return deleteWithBlanks(file, node, start, end);
 }
 
 /** The whole instruction's lines (for deleting an instruction). */

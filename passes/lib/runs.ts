@@ -99,9 +99,33 @@ export function deleteWithBlanks(file: ParsedDockerfile, node: InstructionNode, 
   if (from > 0 && (file.text[from - 1] === "\n" || file.text[from - 1] === "\r")) {
     let to = end;
     while (to < node.end && (file.text[to] === " " || file.text[to] === "\t")) to++;
+    // The instruction's last line, emptied: the line continuation above it
+    // would run over the blank line into the next instruction (Docker skips
+    // blank lines in a continuation). Take the continuation with it.
+    if (to >= node.end) {
+      const continuation = continuationEnding(file, from);
+      if (continuation !== null) return { start: continuation, end: node.end, newText: "" };
+    }
     return { start, end: to, newText: "" };
   }
   return { start: from, end, newText: "" };
+}
+
+/**
+ * Where `<blanks><escape><blanks><line break>` ending at `lineStart` begins,
+ * when the line before holds more than a comment or blanks; null otherwise.
+ */
+function continuationEnding(file: ParsedDockerfile, lineStart: number): number | null {
+  const line = file.lines.lineAt(lineStart);
+  if (line === 0) return null;
+  const previousStart = file.lines.lineStart(line - 1);
+  const previous = file.text.slice(previousStart, lineStart).replace(/\r?\n$/, "");
+  const esc = file.escapeChar === "\\" ? "\\\\" : "`";
+  const m = new RegExp(`[ \\t]*${esc}[ \\t]*$`).exec(previous);
+  if (!m) return null;
+  const content = previous.slice(0, m.index).trim();
+  if (content === "" || content.startsWith("#")) return null;
+  return previousStart + m.index;
 }
 
 /** Insert text right after a word of a command (e.g. a flag after `install`). */
@@ -118,4 +142,29 @@ export function insertRunFlag(file: ParsedDockerfile, node: InstructionNode, fla
   const last = node.flags[node.flags.length - 1];
   const at = last ? last.end : node.start + "RUN".length;
   return { start: at, end: at, newText: ` ${flagText}` };
+}
+
+/** File range of a word, widened to its whole line when it stands alone on a continued line. */
+export function removeWordOrLine(
+  file: ParsedDockerfile,
+  node: InstructionNode,
+  span: { start: number; end: number },
+): Edit {
+  const { start, end } = fileSpan(node, span);
+  const line = file.lines.lineAt(start);
+  const lineStart = file.lines.lineStart(line);
+  const lineEnd = file.lines.lineEnd(line);
+  const before = file.text.slice(lineStart, start);
+  const after = file.text.slice(end, lineEnd);
+  const escRe = file.escapeChar === "\\" ? "\\\\" : "`";
+  if (
+    line > file.lines.lineAt(node.start) &&
+    /^[ \t]*$/.test(before) &&
+    new RegExp(`^[ \\t]*${escRe}[ \\t]*$`).test(after)
+  ) {
+    // `    gcc \` on its own line: drop the line and its line break.
+    const next = file.lines.lineStart(line + 1);
+    return { start: lineStart, end: next, newText: "" };
+  }
+  return deleteWithBlanks(file, node, start, end);
 }
