@@ -23,7 +23,12 @@ import {
   subcommandCalls,
   type SubcommandCall,
 } from "./lib/hygiene.js";
-import { isPython, packageManagerCall, type PackageManager } from "./lib/package-managers.js";
+import {
+  isPython,
+  packageManagerCall,
+  type PackageManager,
+  OPTIONS_WITH_VALUE as SHARED_OPTIONS_WITH_VALUE,
+} from "./lib/package-managers.js";
 import { analysableRuns, fileSpan, insertAfterWord, replaceSpan, type RunInfo } from "./lib/runs.js";
 
 const id = "apk-hygiene";
@@ -32,19 +37,7 @@ const APK_CACHE_DIRS = ["/var/cache/apk", "/etc/apk/cache"];
 const BUILD_GROUP = ".build-deps";
 
 /** apk options whose value is the next word. */
-const OPTIONS_WITH_VALUE = new Set([
-  "-X",
-  "--repository",
-  "-p",
-  "--root",
-  "--arch",
-  "--cache-dir",
-  "--keys-dir",
-  "--repositories-file",
-  "--progress-fd",
-  "-t",
-  "--virtual",
-]);
+const OPTIONS_WITH_VALUE: ReadonlySet<string> = new Set(SHARED_OPTIONS_WITH_VALUE.apk);
 
 /** Subcommands that read the package index (`apk update` writes it). */
 const INDEX_READERS = new Set(["add", "upgrade", "fix", "fetch", "search", "list", "policy", "version", "dot", "info"]);
@@ -53,11 +46,11 @@ type ApkCall = SubcommandCall;
 const APK: ReadonlySet<PackageManager> = new Set(["apk"]);
 
 function apkCall(command: SimpleCommand): ApkCall | null {
-  return subcommandCall(command, APK, OPTIONS_WITH_VALUE);
+  return subcommandCall(command, APK);
 }
 
 function apkCalls(script: ShellScript): ApkCall[] {
-  return subcommandCalls(script, APK, OPTIONS_WITH_VALUE);
+  return subcommandCalls(script, APK);
 }
 
 function optionValues(a: ApkCall): (string | null)[] {

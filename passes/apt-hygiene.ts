@@ -22,7 +22,11 @@ import {
   subcommandCalls,
   type SubcommandCall,
 } from "./lib/hygiene.js";
-import { packageManagerCall, type PackageManager } from "./lib/package-managers.js";
+import {
+  packageManagerCall,
+  type PackageManager,
+  OPTIONS_WITH_VALUE as SHARED_OPTIONS_WITH_VALUE,
+} from "./lib/package-managers.js";
 import { analysableRuns, fileSpan, insertAfterWord, replaceSpan, type RunInfo } from "./lib/runs.js";
 
 const id = "apt-hygiene";
@@ -31,15 +35,7 @@ const LISTS = "/var/lib/apt/lists";
 const CLEANUP = "rm -rf /var/lib/apt/lists/*";
 
 /** apt-get options whose value is the next word. */
-const OPTIONS_WITH_VALUE = new Set([
-  "-o",
-  "-t",
-  "-c",
-  "--option",
-  "--target-release",
-  "--default-release",
-  "--config-file",
-]);
+const OPTIONS_WITH_VALUE: ReadonlySet<string> = new Set(SHARED_OPTIONS_WITH_VALUE["apt-get"]);
 
 /** Packages that need ca-certificates to talk HTTPS, which they only Recommend. */
 const NEEDS_CA = new Set(["curl", "wget", "git", "openssl", "gnupg", "gnupg2", "apt-transport-https"]);
@@ -90,7 +86,7 @@ type AptCall = SubcommandCall;
 const APT: ReadonlySet<PackageManager> = new Set(["apt-get", "apt"]);
 
 function aptCalls(script: ShellScript): AptCall[] {
-  return subcommandCalls(script, APT, OPTIONS_WITH_VALUE);
+  return subcommandCalls(script, APT);
 }
 
 /** Words after the subcommand: options (with their values) and package arguments. */
@@ -130,7 +126,7 @@ function readsLists(command: SimpleCommand): boolean {
 }
 
 function isUpdate(command: SimpleCommand): boolean {
-  return subcommandCall(command, APT, OPTIONS_WITH_VALUE)?.subcommand === "update";
+  return subcommandCall(command, APT)?.subcommand === "update";
 }
 
 function isAptFamily(command: SimpleCommand): boolean {

@@ -2,7 +2,7 @@ import type { InstructionNode, ParsedDockerfile, Stage } from "../src/dockerfile
 import type { Pipeline, SimpleCommand } from "../src/shell.js";
 import type { Change, Edit, Pass, PassOptions, PassResult, Skip } from "../src/types.js";
 import { commandsInOrder, deleteInstruction, parseImage, removeWordOrLine } from "./lib/hygiene.js";
-import { packageManagerCall } from "./lib/package-managers.js";
+import { OPTIONS_WITH_VALUE, packageManagerCall } from "./lib/package-managers.js";
 import { analysableRuns, fileSpan, type RunInfo } from "./lib/runs.js";
 
 const id = "python-base-image";
@@ -62,12 +62,13 @@ function aptInstalls(run: RunInfo): AptInstall[] | null {
     const call = packageManagerCall(command);
     if (!call || (call.manager !== "apt-get" && call.manager !== "apt") || call.subcommand !== "install") continue;
     const packages: { index: number; value: string }[] = [];
+    const takesValue = OPTIONS_WITH_VALUE[call.manager] ?? [];
     let seenSub = false;
     for (let i = call.argsFrom; i < command.words.length; i++) {
       const v = command.words[i]!.value;
       if (v === null) return null;
       if (v.startsWith("-")) {
-        if (v === "-o" || v === "-t" || v === "-c") i++;
+        if (takesValue.includes(v)) i++;
         continue;
       }
       if (!seenSub) {

@@ -16,28 +16,13 @@ import {
   subcommandCalls,
   type SubcommandCall,
 } from "./lib/hygiene.js";
-import { type PackageManager } from "./lib/package-managers.js";
+import { type PackageManager, OPTIONS_WITH_VALUE as SHARED_OPTIONS_WITH_VALUE } from "./lib/package-managers.js";
 import { analysableRuns, fileSpan, insertAfterWord, type RunInfo } from "./lib/runs.js";
 
 const id = "yum-hygiene";
 
 const CACHE_DIRS = ["/var/cache/yum", "/var/cache/dnf"];
-const OPTIONS_WITH_VALUE = new Set([
-  "-c",
-  "-d",
-  "-e",
-  "-x",
-  "-R",
-  "--config",
-  "--installroot",
-  "--releasever",
-  "--setopt",
-  "--exclude",
-  "--enablerepo",
-  "--disablerepo",
-  "--repo",
-  "--repoid",
-]);
+const OPTIONS_WITH_VALUE: ReadonlySet<string> = new Set(SHARED_OPTIONS_WITH_VALUE.yum);
 const INSTALLS = new Set(["install", "groupinstall", "localinstall", "reinstall"]);
 /** Subcommands that download metadata or packages into the cache. */
 const FILLS_CACHE = new Set([...INSTALLS, "update", "upgrade", "makecache", "distro-sync", "group", "module", "swap"]);
@@ -46,7 +31,7 @@ type YumCall = SubcommandCall;
 const YUM: ReadonlySet<PackageManager> = new Set(["yum", "dnf", "microdnf"]);
 
 function yumCalls(script: ShellScript): YumCall[] {
-  return subcommandCalls(script, YUM, OPTIONS_WITH_VALUE);
+  return subcommandCalls(script, YUM);
 }
 
 function cleansCache(script: ShellScript, calls: YumCall[]): boolean {

@@ -10,7 +10,7 @@ import { allSimpleCommands } from "../../src/shell-facts.js";
 import type { Edit } from "../../src/types.js";
 import { type CacheSpec, pathRelation, type PathRelation, targetComponents } from "./cache-dirs.js";
 import { removeWordOrLine } from "./runs.js";
-import { packageManagerCall } from "./package-managers.js";
+import { packageManagerCall, subcommandIndex } from "./package-managers.js";
 
 /** A package-manager call, as the cache table names tools. */
 export interface ToolCall {
@@ -27,71 +27,10 @@ export interface ToolCall {
 
 const APT_TOOLS = new Set(["apt-cache", "apt-mark", "aptitude"]);
 
-/** Options that take the next word as their value, before the subcommand. */
-const VALUE_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  "apt-get": [
-    "-o",
-    "-c",
-    "-t",
-    "-a",
-    "--option",
-    "--config-file",
-    "--target-release",
-    "--default-release",
-    "--host-architecture",
-  ],
-  apt: [
-    "-o",
-    "-c",
-    "-t",
-    "-a",
-    "--option",
-    "--config-file",
-    "--target-release",
-    "--default-release",
-    "--host-architecture",
-  ],
-  "apt-cache": ["-o", "-c", "--option", "--config-file"],
-  "apt-mark": ["-o", "-c", "--option", "--config-file", "--file"],
-  aptitude: ["-o", "-t", "--target-release", "--option"],
-  apk: [
-    "-X",
-    "--repository",
-    "-p",
-    "--root",
-    "--arch",
-    "--keys-dir",
-    "--repositories-file",
-    "--cache-dir",
-    "--cache-max-age",
-    "--timeout",
-    "--wait",
-  ],
-  npm: ["--prefix", "-C", "--cache", "--userconfig", "--registry", "--loglevel", "-w", "--workspace"],
-  yarn: ["--cwd", "--cache-folder", "--modules-folder", "--network-timeout", "--mutex", "--registry"],
-  pnpm: ["-C", "--dir", "--filter", "-F", "--store-dir"],
-  go: ["-C"],
-  cargo: ["-Z", "--config", "-C", "--color"],
-  pip: [
-    "--cache-dir",
-    "--log",
-    "--proxy",
-    "--retries",
-    "--timeout",
-    "--exists-action",
-    "--trusted-host",
-    "--cert",
-    "--client-cert",
-    "--python",
-  ],
-  uv: ["--cache-dir", "--directory", "--project", "--config-file", "--color"],
-  poetry: ["-C", "--directory", "--project"],
-};
-
-/** Every package-manager call anywhere in the RUN (subshells and `if` bodies too). */
 /** Per script: parsed scripts are immutable and shared across rounds, and cache-mounts asks several times per RUN. */
 const toolCallsOf = new WeakMap<ShellScript, readonly ToolCall[]>();
 
+/** Every package-manager call anywhere in the RUN (subshells and `if` bodies too). */
 export function toolCalls(script: ShellScript): readonly ToolCall[] {
   let calls = toolCallsOf.get(script);
   if (!calls) {
@@ -139,20 +78,8 @@ export function toolCall(command: SimpleCommand): ToolCall | null {
 }
 
 function subcommandOf(tool: string, args: readonly (string | null)[]): string | null {
-  const takesValue = new Set(VALUE_OPTIONS[tool] ?? []);
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === null || a === undefined) return null;
-    if (takesValue.has(a)) {
-      i++;
-      continue;
-    }
-    if (a.startsWith("-")) continue;
-    // `cargo +nightly build`: a toolchain, not a subcommand.
-    if (tool === "cargo" && a.startsWith("+")) continue;
-    return a;
-  }
-  return null;
+  const i = subcommandIndex(tool, args, 0);
+  return i < 0 ? null : args[i]!;
 }
 
 /** True when the call reads or writes the cache `spec` describes. */

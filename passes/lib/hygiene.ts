@@ -9,7 +9,12 @@ import type { InstructionNode, ParsedDockerfile, Stage } from "../../src/dockerf
 import type { AndOr, Command, Pipeline, ShellScript, SimpleCommand, Statement } from "../../src/shell.js";
 import type { Edit, PassOptions } from "../../src/types.js";
 import { chainStart, chainsWithNext, chainsWithPrevious } from "./chain-plan.js";
-import { packageManagerCall, type PackageManager, type PackageManagerCall } from "./package-managers.js";
+import {
+  packageManagerCall,
+  subcommandIndex,
+  type PackageManager,
+  type PackageManagerCall,
+} from "./package-managers.js";
 import { fileSpan, removeWordOrLine } from "./runs.js";
 
 export { removeWordOrLine };
@@ -409,16 +414,6 @@ export function shippedStages(file: ParsedDockerfile): Set<number> {
   return out;
 }
 
-/** Index in `command.words` of the package manager's subcommand word, or -1. */
-export function subcommandIndex(command: SimpleCommand, argsFrom: number): number {
-  for (let i = argsFrom; i < command.words.length; i++) {
-    const v = command.words[i]!.value;
-    if (v === null) return -1;
-    if (!v.startsWith("-")) return i;
-  }
-  return -1;
-}
-
 /** The words of the command before the package manager itself (`sudo `, `DEBIAN_FRONTEND=… `) as written. */
 export function prefixSource(script: ShellScript, command: SimpleCommand, argsFrom: number): string {
   const manager = command.words[argsFrom - 1];
@@ -537,36 +532,26 @@ export interface SubcommandCall {
 }
 
 /**
- * The command as a call of one of `managers` with its subcommand: the first
- * word after the options, skipping the value of each option in
- * `optionsWithValue` (`-o X`, `--repository X`). Null when a word before the
- * subcommand expands (its meaning is unknown).
+ * The command as a call of one of `managers` with its subcommand (see
+ * `subcommandIndex`); null when it is another command or has no static
+ * subcommand.
  */
-export function subcommandCall(
-  command: SimpleCommand,
-  managers: ReadonlySet<PackageManager>,
-  optionsWithValue: ReadonlySet<string>,
-): SubcommandCall | null {
+export function subcommandCall(command: SimpleCommand, managers: ReadonlySet<PackageManager>): SubcommandCall | null {
   const call = packageManagerCall(command);
   if (!call || !managers.has(call.manager)) return null;
-  for (let i = call.argsFrom; i < command.words.length; i++) {
-    const v = command.words[i]!.value;
-    if (v === null) return null;
-    if (optionsWithValue.has(v)) i++;
-    else if (!v.startsWith("-")) return { call, command, sub: i, subcommand: v };
-  }
-  return null;
+  const sub = subcommandIndex(
+    call.manager,
+    command.words.map((w) => w.value),
+    call.argsFrom,
+  );
+  return sub < 0 ? null : { call, command, sub, subcommand: command.words[sub]!.value! };
 }
 
 /** Every such call in the script, in execution order. */
-export function subcommandCalls(
-  script: ShellScript,
-  managers: ReadonlySet<PackageManager>,
-  optionsWithValue: ReadonlySet<string>,
-): SubcommandCall[] {
+export function subcommandCalls(script: ShellScript, managers: ReadonlySet<PackageManager>): SubcommandCall[] {
   const out: SubcommandCall[] = [];
   for (const command of commandsInOrder(script)) {
-    const call = subcommandCall(command, managers, optionsWithValue);
+    const call = subcommandCall(command, managers);
     if (call) out.push(call);
   }
   return out;

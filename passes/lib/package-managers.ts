@@ -145,3 +145,131 @@ export function isInstall(call: PackageManagerCall): boolean {
       return sub === "install";
   }
 }
+
+const APT_VALUE_OPTIONS: readonly string[] = [
+  "-o",
+  "-c",
+  "-t",
+  "-a",
+  "--option",
+  "--config-file",
+  "--target-release",
+  "--default-release",
+  "--host-architecture",
+];
+
+/**
+ * Options that take the next word as their value, per tool: the subcommand is
+ * the first word after the options that is not such a value (`apt-get -o
+ * Dpkg::Options::=--force-confnew install`, `apk --repository URL add`).
+ * Shared by every pass that looks for a subcommand.
+ */
+export const OPTIONS_WITH_VALUE: Readonly<Record<string, readonly string[]>> = {
+  "apt-get": APT_VALUE_OPTIONS,
+  apt: APT_VALUE_OPTIONS,
+  "apt-cache": ["-o", "-c", "--option", "--config-file"],
+  "apt-mark": ["-o", "-c", "--option", "--config-file", "--file"],
+  aptitude: ["-o", "-t", "--target-release", "--option"],
+  apk: [
+    "-X",
+    "--repository",
+    "-p",
+    "--root",
+    "--arch",
+    "--cache-dir",
+    "--keys-dir",
+    "--repositories-file",
+    "--progress-fd",
+    "-t",
+    "--virtual",
+    "--cache-max-age",
+    "--timeout",
+    "--wait",
+  ],
+  npm: ["--prefix", "-C", "--cache", "--userconfig", "--registry", "--loglevel", "-w", "--workspace"],
+  yarn: ["--cwd", "--cache-folder", "--modules-folder", "--network-timeout", "--mutex", "--registry"],
+  pnpm: ["-C", "--dir", "--filter", "-F", "--store-dir"],
+  go: ["-C"],
+  cargo: ["-Z", "--config", "-C", "--color"],
+  pip: [
+    "--cache-dir",
+    "--log",
+    "--proxy",
+    "--retries",
+    "--timeout",
+    "--exists-action",
+    "--trusted-host",
+    "--cert",
+    "--client-cert",
+    "--python",
+  ],
+  yum: [
+    "-c",
+    "-d",
+    "-e",
+    "-x",
+    "-R",
+    "--config",
+    "--installroot",
+    "--releasever",
+    "--setopt",
+    "--exclude",
+    "--enablerepo",
+    "--disablerepo",
+    "--repo",
+    "--repoid",
+  ],
+  dnf: [
+    "-c",
+    "-d",
+    "-e",
+    "-x",
+    "-R",
+    "--config",
+    "--installroot",
+    "--releasever",
+    "--setopt",
+    "--exclude",
+    "--enablerepo",
+    "--disablerepo",
+    "--repo",
+    "--repoid",
+  ],
+  microdnf: [
+    "-c",
+    "-d",
+    "-e",
+    "-x",
+    "-R",
+    "--config",
+    "--installroot",
+    "--releasever",
+    "--setopt",
+    "--exclude",
+    "--enablerepo",
+    "--disablerepo",
+    "--repo",
+    "--repoid",
+  ],
+  uv: ["--cache-dir", "--directory", "--project", "--config-file", "--color"],
+  poetry: ["-C", "--directory", "--project"],
+};
+
+/**
+ * Index in `words` of the subcommand of `tool` (first word from `from` that is
+ * neither an option nor an option's value); -1 when there is none or a word
+ * before it expands (its meaning is unknown).
+ */
+export function subcommandIndex(tool: string, words: readonly (string | null)[], from: number): number {
+  const takesValue = OPTIONS_WITH_VALUE[tool] ?? [];
+  for (let i = from; i < words.length; i++) {
+    const w = words[i];
+    if (w === null || w === undefined) return -1;
+    if (takesValue.includes(w)) i++;
+    else if (w.startsWith("-")) continue;
+    // `cargo +nightly build`: a toolchain, not a subcommand.
+    else if (tool === "cargo" && w.startsWith("+")) continue;
+    else return i;
+  }
+  return -1;
+}
