@@ -24,13 +24,12 @@ import {
   removalRefusal,
   removeAssignmentEdit,
   removeCommands,
-  removeWordEdit,
   runsUnconditionally,
   toolCalls,
   type PathContext,
   type ToolCall,
 } from "./lib/cache-mount-shell.js";
-import { insertRunFlag, replaceSpan } from "./lib/runs.js";
+import { insertRunFlag, removeWordOrLine, replaceSpan } from "./lib/runs.js";
 
 const id = "cache-mounts";
 
@@ -834,7 +833,7 @@ function planRun(facts: FileFacts, input: RunInput, options: PlanOptions = {}): 
   }
   for (const w of removeWords) {
     if (removedCommands.has(w.command)) continue;
-    edits.push(removeWordEdit(facts.file, node, w.command.words[w.index]!));
+    edits.push(removeWordOrLine(facts.file, node, w.command.words[w.index]!));
   }
   if (!user.isRoot && flags.length > 0) {
     unsafe.push(
@@ -979,12 +978,12 @@ function disablingEdits(
         call.subcommand === "update" ||
         apkUpdatedBefore(script, call);
       out.push({
-        edit: fetches ? removeWordEdit(file, node, words[i]!) : replaceSpan(node, words[i]!, "--update-cache"),
+        edit: fetches ? removeWordOrLine(file, node, words[i]!) : replaceSpan(node, words[i]!, "--update-cache"),
         what: fetches ? "--no-cache" : "--no-cache → --update-cache",
       });
       continue;
     }
-    out.push({ edit: removeWordEdit(file, node, words[i]!), what: v });
+    out.push({ edit: removeWordOrLine(file, node, words[i]!), what: v });
   }
   const disablingNames = new Set(spec.disablingEnv.map((d) => d.name));
   call.command.assigns.forEach((a, k) => {
@@ -996,7 +995,7 @@ function disablingEdits(
     const v = words[i]!.value;
     const m = v === null ? null : /^([A-Za-z_]\w*)=/.exec(v);
     if (m && disablingNames.has(m[1]!) && words.slice(0, i).some((w) => w.value === "env")) {
-      out.push({ edit: removeWordEdit(file, node, words[i]!), what: `${m[1]}=` });
+      out.push({ edit: removeWordOrLine(file, node, words[i]!), what: `${m[1]}=` });
     }
   }
   return out;

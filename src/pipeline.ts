@@ -5,7 +5,7 @@
  */
 import { parseDockerfile, type ParsedDockerfile } from "./dockerfile.js";
 import { applyEdits, changesConflict, mergeOverlappingDeletions, OffsetMapper, sortedEdits } from "./edits.js";
-import { runPass } from "./memo.js";
+import { memoByFile, runPass } from "./memo.js";
 import { findSuppressions, isSuppressed } from "./suppress.js";
 import type { Change, ContextFileWrite, Edit, Pass, PassOptions, Safety } from "./types.js";
 
@@ -254,11 +254,12 @@ function untouchedInstructionsKept(parsed: ParsedDockerfile, next: ParsedDockerf
   return true;
 }
 
-function shellFailures(parsed: ParsedDockerfile): number {
+/** RUN bodies that don't parse; once per parsed file (tryApply compares against the same file often). */
+const shellFailures = memoByFile((parsed: ParsedDockerfile): number => {
   let n = 0;
   for (const i of parsed.instructions) if (i.shell && !i.shell.parse.ok) n++;
   return n;
-}
+});
 
 function parseLines(input: string, bom: string): (offset: number) => number {
   const text = bom ? input.slice(1) : input;

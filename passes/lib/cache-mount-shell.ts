@@ -9,7 +9,6 @@ import type { AndOr, ShellScript, ShellWord, SimpleCommand, Span, Statement } fr
 import { allSimpleCommands } from "../../src/shell-facts.js";
 import type { Edit } from "../../src/types.js";
 import { type CacheSpec, pathRelation, type PathRelation, targetComponents } from "./cache-dirs.js";
-import { removeWordOrLine } from "./runs.js";
 import { packageManagerCall, subcommandIndex } from "./package-managers.js";
 
 /** A package-manager call, as the cache table names tools. */
@@ -464,14 +463,6 @@ export function removeCommands(
     if (/(^|[\r\n])[ \t]*#/.test(file.text.slice(e.start, e.end))) return null;
   }
   return edits;
-}
-
-/**
- * Remove one word with the blank before it; a word alone on a continued
- * line takes its whole line (`    --no-cache-dir \` disappears).
- */
-export function removeWordEdit(file: ParsedDockerfile, node: InstructionNode, span: Span): Edit {
-  return removeWordOrLine(file, node, span);
 }
 
 /** Remove a `VAR=value` prefix of a command together with the blanks after it. */
