@@ -15,6 +15,7 @@ import {
   resolveIn,
   type CopyFacts,
 } from "./lib/builder-runner-copy.js";
+import { opaqueBuildStep, userBaseReachProblems } from "./lib/builder-runner-reach.js";
 import { isToolingUpgrade, parsePipInstall, requirementsRefs, type PipInstall } from "./lib/builder-runner-pip.js";
 import { dropUnits, dropWord, editedText, packageWords, unitsOf, type Unit } from "./lib/builder-runner-shell.js";
 import { isPython, packageManagerCall, type PackageManagerCall } from "./lib/package-managers.js";
@@ -150,6 +151,20 @@ Safe when every step is proven from the file:
   Dockerfile but is started with \`docker run --user\` (or a Kubernetes
   runAsUser) can't read /root/.local: declare the user with USER so the pass
   installs for it.
+- **The final image still reaches the packages.** They move from the
+  interpreter's prefix (/usr/local; /usr for Alpine's python), which every
+  user and every python finds, to a user base only that user's site finds.
+  Refused when the file names a path into the old prefix
+  (\`/usr/local/bin/gunicorn\`, \`…/site-packages\`; paths a COPY puts there and
+  the interpreter itself are fine), switches user at run time (gosu,
+  su-exec, su, \`sudo -u\`, setpriv, runuser, chpst, \`gunicorn --user\`,
+  \`uwsgi --uid\`…; installing such a tool counts), runs python with the
+  user site off (\`-s\`, \`-I\`; \`-E\` when PYTHONUSERBASE finds them), or
+  declares a VOLUME over the user base. An ENTRYPOINT/CMD script is read
+  from the build context (via the COPY that puts it in place) and checked
+  the same way; when dfopt can't read it the change is **unsafe**. Config
+  files the file doesn't show (a supervisord \`user=\`, a uwsgi.ini \`uid\`)
+  can't be checked.
 - **Build packages out, runtime libraries in.** Packages are split with the
   table: known build packages go to the builder only, their runtime libraries
   to the runner; everything else (curl, git, make, python3, libpq5…) goes to
@@ -158,16 +173,20 @@ Safe when every step is proven from the file:
   checked with apt-cache by the tests. On an older Debian (a \`-bullseye\` tag,
   \`debian:buster\`, or a python tag older than bookworm such as 3.6 or 3.9.5)
   the change stays safe only when every runtime name is one that has not
-  changed since jessie (libpq5, zlib1g, libxml2…); otherwise, and on Ubuntu or
-  an unknown base, it is **unsafe**. Removals of build packages in the install
+  changed since jessie (libpq5, zlib1g, libxml2…); when a name did change
+  (libffi8, libssl3…) on a release known to be older (or Ubuntu before
+  22.04) the runner's install would fail, so the pass refuses; on a newer
+  Ubuntu, Debian after bookworm or an unknown base it is **unsafe**. Removals of build packages in the install
   RUN (\`apt-get purge\`, \`apk del .build-deps\`, \`apt-mark auto\`) are
   dropped from the runner, which never had them; in a later RUN they are
   refused. An \`apt-get update\` RUN that later installs rely on is kept.
 - **Nothing else needs the build tools.** Refused when a later instruction
   (RUN, CMD, ENTRYPOINT, HEALTHCHECK) or a RUN before the install that the
-  runner keeps calls gcc, make, cmake, pkg-config, setup.py… What the app does
-  at run time beyond its CMD (an entrypoint script that compiles) can't be
-  seen from the Dockerfile.
+  runner keeps calls gcc, make, cmake, pkg-config, setup.py…, a shell
+  script dfopt can't see into (\`./build.sh\`, \`bash install.sh\`; Python
+  scripts don't compile), or an installer that may build native code (npm/yarn/pnpm
+  install, gem/bundle install, cpanm, node-gyp, go build). What the app does
+  at run time beyond its CMD can't be seen from the Dockerfile.
 - **The builder sees what pip reads.** Instructions before the install that
   can change it (ENV, ARG, WORKDIR, SHELL, package installs, unknown RUNs)
   are replayed in the builder; user creation, mkdir/chown/chmod and metadata
@@ -345,8 +364,12 @@ function baseOf(file: ParsedDockerfile, stage: Stage, options: PassOptions): Bas
       const release = codename ?? (version ? (DEBIAN_VERSIONS[version] ?? null) : options.debianRelease);
       return { ...none, family: "debian", release };
     }
-    case "ubuntu":
-      return { ...none, family: "debian", release: "ubuntu" };
+    case "ubuntu": {
+      // Before 22.04 the library names are older than bookworm's (libssl1.1, libffi7…).
+      const year = /^(\d+)\./.exec(tag)?.[1];
+      const old = /trusty|xenial|bionic|focal/.test(tag) || (year !== undefined && Number(year) < 22);
+      return { ...none, family: "debian", release: old ? "ubuntu-pre-22.04" : "ubuntu" };
+    }
     case "alpine":
       return { ...none, family: "alpine" };
     default:
@@ -372,15 +395,36 @@ function pythonTagRelease(tag: string): string | null {
   return null;
 }
 
-/** Why the runtime names may be wrong for this base's release, or null. */
-function releaseProblem(base: Base, family: DistroFamily, runtime: readonly string[]): string | null {
+/** Releases whose library names are older than bookworm's (libssl1.1, libffi7, libreadline7…). */
+const OLDER_RELEASES = ["pre-bookworm", "bullseye", "buster", "stretch", "jessie", "ubuntu-pre-22.04"];
+
+/**
+ * Why the runtime names may be wrong for this base's release, or null.
+ * `certain`: the release is known to be older than bookworm and a name is
+ * one that changed, so the runner's apt-get install would fail: refused
+ * rather than offered as an unsafe change.
+ */
+function releaseProblem(
+  base: Base,
+  family: DistroFamily,
+  runtime: readonly string[],
+): { reason: string; certain: boolean } | null {
   if (family !== "debian" || runtime.length === 0 || base.release === "bookworm") return null;
-  const older = ["pre-bookworm", "bullseye", "buster", "stretch", "jessie"];
-  if (base.release !== null && older.includes(base.release) && runtime.every((p) => DEBIAN_STABLE_NAMES.has(p))) {
-    return null;
+  const older = base.release !== null && OLDER_RELEASES.includes(base.release);
+  const changed = runtime.filter((p) => !DEBIAN_STABLE_NAMES.has(p));
+  if (older && changed.length === 0) return null;
+  if (older) {
+    const release = base.release === "pre-bookworm" ? "an older Debian release" : base.release;
+    return {
+      certain: true,
+      reason: `the runner would install bookworm's ${changed.join(", ")}, which ${release} names differently; left as one stage`,
+    };
   }
-  const release = base.release === "pre-bookworm" ? "an older Debian release" : (base.release ?? "an unknown release");
-  return `runtime package names (${runtime.join(", ")}) are checked for Debian bookworm; this base is ${release}`;
+  const release = base.release ?? "an unknown release";
+  return {
+    certain: false,
+    reason: `runtime package names (${runtime.join(", ")}) are checked for Debian bookworm; this base is ${release}`,
+  };
 }
 
 // ---------------------------------------------------------------------------
@@ -620,7 +664,7 @@ const BUILD_TOOL_TEXT =
 function needsBuildTools(file: ParsedDockerfile, node: InstructionNode, facts: RunFacts | undefined): string | null {
   if (facts?.info) {
     for (const command of allSimpleCommands(facts.info.script.statements)) {
-      const tool = buildToolIn(command);
+      const tool = buildToolIn(command) ?? opaqueBuildStep(command);
       if (tool) return tool;
     }
     return null;
@@ -801,7 +845,7 @@ function planSplit(file: ParsedDockerfile, stage: Stage, options: PassOptions): 
     if (["RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK", "ONBUILD"].includes(node.keyword)) {
       const facts = survey.runs.get(node);
       const tool = needsBuildTools(file, node, facts);
-      if (tool) refuse(node, `line ${node.line} runs ${tool}, which the runner would not have`);
+      if (tool) refuse(node, `line ${node.line} runs ${tool}, which may need the build packages the runner leaves out`);
       for (const call of facts?.calls ?? []) {
         if (!isPackageRemoval(call)) continue;
         const removed = packageWords(call).packages.find(
@@ -826,6 +870,17 @@ function planSplit(file: ParsedDockerfile, stage: Stage, options: PassOptions): 
   const runtimeUser = finalUsers.size > 0 ? [...finalUsers][0]! : null;
   const userName = runtimeUser?.split(":")[0] ?? null;
   const userBase = userName ? `/home/${userName}/.local` : "/root/.local";
+  for (const problem of userBaseReachProblems({
+    file,
+    stage,
+    pipRun,
+    userBase,
+    family,
+    buildContext: options.buildContext,
+  })) {
+    if (problem.kind === "refuse") refuse(problem.node, problem.reason);
+    unsafe.push(problem.reason);
+  }
 
   // Where the builder stage's files come from: everything before the install.
   const pre = stage.instructions.filter((n) => n.index > stage.from.index && n.index < pipRun.index);
@@ -971,7 +1026,11 @@ function planSplit(file: ParsedDockerfile, stage: Stage, options: PassOptions): 
         const kinds = units?.map((u) => unitKind(u.command)) ?? [];
         const packages = kinds.some((k) => k === "install" || k === "remove" || k === "maintenance" || k === "upgrade");
         const tool = needsBuildTools(file, node, facts);
-        if (tool) refuse(node, `line ${node.line} runs ${tool} before the install; the runner would not have it`);
+        if (tool)
+          refuse(
+            node,
+            `line ${node.line} runs ${tool} before the install, which may need the build packages the runner leaves out`,
+          );
         noteUsers(facts.info.script);
         if (packages) {
           if (!units)
@@ -1018,7 +1077,8 @@ function planSplit(file: ParsedDockerfile, stage: Stage, options: PassOptions): 
     pipKinds.slice(0, firstPip).some((k) => k === "other"),
   );
   const pipTool = needsBuildTools(file, pipRun, pipFacts);
-  if (pipTool) refuse(pipRun, `the pip RUN also runs ${pipTool}; the runner would not have it`);
+  if (pipTool)
+    refuse(pipRun, `the pip RUN also runs ${pipTool}, which may need the build packages the runner leaves out`);
   noteUsers(pipInfo.script);
   const pipDerived = derive(pipFacts, true);
 
@@ -1041,7 +1101,8 @@ function planSplit(file: ParsedDockerfile, stage: Stage, options: PassOptions): 
     );
   }
   const releaseNote = releaseProblem(base, family, [...runtimeAdded]);
-  if (releaseNote) unsafe.push(releaseNote);
+  if (releaseNote?.certain) refuse(pipRun, releaseNote.reason);
+  if (releaseNote) unsafe.push(releaseNote.reason);
   const builderName = stage.name === "builder" ? "pip-builder" : "builder";
   let runnerImage = base.written;
   let libraries: LibrarySteps | null = null;

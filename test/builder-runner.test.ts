@@ -300,12 +300,19 @@ describe("the split's safety analysis", () => {
     expect(r.skips.map((s) => s.reason)).toEqual([expect.stringMatching(/already multi-stage/)]);
   });
 
-  it("marks runtime names unsafe on releases where they may differ", () => {
+  it("marks runtime names unsafe on releases where they may differ, and refuses where they do", () => {
     const dev = (base: string, pkg: string) => `FROM ${base}\nRUN apt-get install -y gcc ${pkg}\nRUN pip install x\n`;
     expect(unsafeBecause(dev("python:3.11-slim", "libffi-dev"))).toBeNull();
-    expect(unsafeBecause(dev("python:3.11-slim-bullseye", "libffi-dev"))).toMatch(/bookworm; this base is bullseye/);
-    expect(unsafeBecause(dev("python:3.6-slim", "libffi-dev"))).toMatch(/older Debian release/);
-    expect(unsafeBecause(dev("python:3.9.5-slim", "libffi-dev"))).toMatch(/older Debian release/);
+    // An older release names libffi8 libffi7 (bullseye) or libffi6: the runner's install would fail.
+    expect(reasons(dev("python:3.11-slim-bullseye", "libffi-dev"))).toEqual([
+      expect.stringMatching(/bookworm's libffi8, which bullseye names differently/),
+    ]);
+    expect(reasons(dev("python:3.6-slim", "libffi-dev"))).toEqual([expect.stringMatching(/older Debian release/)]);
+    expect(reasons(dev("python:3.9.5-slim", "libffi-dev"))).toEqual([expect.stringMatching(/older Debian release/)]);
+    expect(reasons(dev("ubuntu:16.04", "python3-pip libffi-dev"))).toEqual([
+      expect.stringMatching(/which ubuntu-pre-22.04 names differently/),
+    ]);
+    expect(unsafeBecause(dev("python:3.11-slim-trixie", "libffi-dev"))).toMatch(/bookworm; this base is trixie/);
     // libpq5 has had that name in every release since jessie.
     expect(unsafeBecause(dev("python:3.9.5-slim", "libpq-dev"))).toBeNull();
     expect(unsafeBecause(dev("ubuntu:22.04", "python3-pip libpq-dev"))).toMatch(/this base is ubuntu/);
@@ -344,10 +351,14 @@ describe("the split's safety analysis", () => {
 RUN apt-get install -y gcc libpq-dev
 WORKDIR /app
 COPY . .
-RUN ./scripts/prepare.sh
+RUN python scripts/prepare.py
 RUN pip install -r requirements.txt
 `;
     expect(reasons(text)).toEqual([expect.stringMatching(/runs after the COPY at line 4/)]);
+    // A shell script may also compile: refused before the replay question comes up.
+    expect(reasons(text.replace("python scripts/prepare.py", "./scripts/prepare.sh"))).toEqual([
+      expect.stringMatching(/runs \.\/scripts\/prepare\.sh \(a script dfopt can't see into\) before the install/),
+    ]);
   });
 
   it("installs for a non-root USER into its home, readable and on PATH", () => {
