@@ -29,6 +29,7 @@ import {
   batchReportMarkdown,
   changeLines,
   colorDiff,
+  countsOnly,
   fileRecord,
   jsonReport,
   passTable,
@@ -313,9 +314,15 @@ async function runFiles(paths: string[], flags: RunFlags, io: CliIO): Promise<nu
   const writes = new WriteQueue(16);
   let patchOutside = 0;
 
+  // Reports and SARIF need every reason; the summary only counts.
+  const keepReasons = Boolean(flags.report) || format === "sarif";
+  const record = (outcome: FileOutcome, repository: string, writeError?: string) => {
+    const full = fileRecord(outcome, repository, writeError);
+    return keepReasons ? full : countsOnly(full);
+  };
   const handle = (outcome: FileOutcome, repository: string, index: number, isStdin = false) => {
     progress.tick(outcome.status);
-    records[index] = fileRecord(outcome, repository);
+    records[index] = record(outcome, repository);
     if (format === "json") jsonFiles[index] = jsonReport([outcome]).files[0]!;
     if (outcome.status === "error" || outcome.status === "skipped") {
       err(problemLine(outcome));
@@ -342,7 +349,7 @@ async function runFiles(paths: string[], flags: RunFlags, io: CliIO): Promise<nu
             await writeContextFiles(outcome.result.contextFiles, task.contextDir ?? nodePath.dirname(task.path));
           } catch (error) {
             err(`${outcome.path}: error: ${(error as Error).message}\n`);
-            records[index] = fileRecord(outcome, repository, (error as Error).message);
+            records[index] = record(outcome, repository, (error as Error).message);
           }
         });
       }

@@ -144,6 +144,41 @@ export function fileRecord(outcome: FileOutcome, repository: string, writeError?
   };
 }
 
+/**
+ * The record with only what the summary counts: pass ids, safety, why not
+ * applied. A batch that writes no report keeps this instead of the full
+ * record, so memory does not grow with every reason string of a large tree
+ * (the entries are shared objects, one per kind).
+ */
+export function countsOnly(record: FileRecord): FileRecord {
+  return {
+    path: record.path,
+    repository: record.repository,
+    status: record.status,
+    changes: record.changes.map((c) =>
+      shared(`c:${c.pass}:${c.safety}`, () => ({ ...blank, pass: c.pass, safety: c.safety })),
+    ),
+    notApplied: record.notApplied.map((c) =>
+      shared(`n:${c.pass}:${c.why}`, () => ({ ...blank, pass: c.pass, why: c.why })),
+    ),
+    skips: record.skips.map((s) => shared(`s:${s.pass}`, () => ({ pass: s.pass, line: 0, reason: "" }))),
+    passFailures: record.passFailures.map((f) => shared(`f:${f.pass}`, () => ({ pass: f.pass, message: "" }))),
+    ...(record.message === undefined ? {} : { message: record.message, line: record.line ?? null }),
+  };
+}
+
+const blank = { pass: "", reason: "", safety: "safe", line: 0, endLine: 0 } as const;
+const sharedEntries = new Map<string, unknown>();
+
+function shared<T>(key: string, make: () => T): T {
+  let entry = sharedEntries.get(key) as T | undefined;
+  if (entry === undefined) {
+    entry = make();
+    sharedEntries.set(key, entry);
+  }
+  return entry;
+}
+
 export interface PassTotals {
   /** Changes applied (or that would be, in a dry run / --check). */
   changes: number;
