@@ -187,7 +187,12 @@ source-free command (system package managers, \`pip install <name>\`,
 config commands, \`rm\`/\`mkdir\` outside the copied tree, \`cd\`), or, when
 split, must commute with the commands left behind. Cargo is refused: even
 \`cargo fetch\` needs \`src/main.rs\`/\`src/lib.rs\`. A full COPY into \`/\`
-is refused. Residual risk: if a lockfile in the context is out of date, some
+is refused, and so is one into the base image's WORKDIR when the stage has
+no WORKDIR before it (\`FROM node\` + \`COPY . .\`): that WORKDIR is unknown
+and often \`/\`, where global installs and configuration the other RUNs
+write may be part of the copied tree. A relative subdirectory
+(\`COPY . app/\`) under an unknown WORKDIR is still handled: its paths stay
+symbolic, and any overlap with an absolute path counts as possible. Residual risk: if a lockfile in the context is out of date, some
 installs (\`npm install\`, \`bundle install\`, \`uv sync\` without
 \`--locked\`) rewrite it; after the change the full COPY puts the context's
 copy back (the installed packages are the same).
@@ -859,6 +864,12 @@ class ManifestFirstCopy {
     }
     if (dest === "/")
       throw new Refusal(`${copyLine} copies the context into /, where it could overwrite installed files`);
+    // No WORKDIR yet: `.` is the base image's, often / (node, ubuntu…), and
+    // what the other RUNs write (global installs, /etc) may be in the tree.
+    if (dest === BASE_WD)
+      throw new Refusal(
+        `${copyLine} copies the context into the base image's WORKDIR, which is unknown and may be /, where it could overwrite installed files`,
+      );
     const split = r.some((i) => i.kind !== "dual");
     if (split && !analysis.chain) {
       const b = r.find((i) => i.kind !== "dual")!;

@@ -87,7 +87,9 @@ In the final stage, a RUN that runs \`poetry install --only main --no-root\`
 same base image, installs the same poetry (plus \`poetry-plugin-export\`),
 copies the same \`pyproject.toml\`/\`poetry.lock\` and runs
 \`poetry export -f requirements.txt --output requirements.txt --without-hashes --only main\`.
-The \`RUN pip install poetry\` of the final stage goes.
+The \`RUN pip install poetry\` of the final stage goes. When the file
+already names a stage (or anything) \`${STAGE}\`, the new stage is
+\`${STAGE}-2\` (or the next free number).
 
 ## Why
 Poetry and its ~40 dependencies are only needed to read the lock file; in
@@ -138,13 +140,26 @@ would install), and no later instruction uses \`poetry\`.
     const changes: Change[] = [];
     const skips: Skip[] = [];
     const stage = file.stages[file.stages.length - 1]!;
-    if (file.stages.some((s) => s.name === STAGE)) return { changes, skips };
     const result = rewrite(file, stage);
     if (result && "skip" in result) skips.push({ pass: id, at: result.at, reason: result.skip });
     else if (result) changes.push(result);
     return { changes, skips };
   },
 };
+
+/**
+ * \`poetry-export\`, or \`poetry-export-2\`, \`-3\`… when a stage already has
+ * that name (stage names are case-insensitive) or the file mentions it
+ * anywhere (a \`COPY --from=\` of an image by that name would start naming
+ * the new stage).
+ */
+export function freeStageName(file: ParsedDockerfile): string {
+  const text = file.text.toLowerCase();
+  for (let n = 1; ; n++) {
+    const name = n === 1 ? STAGE : `${STAGE}-${n}`;
+    if (!file.stages.some((s) => s.name?.toLowerCase() === name) && !text.includes(name)) return name;
+  }
+}
 
 function rewrite(file: ParsedDockerfile, stage: Stage): Change | { skip: string; at: number } | null {
   let installRun: InstructionNode | null = null;
@@ -226,12 +241,13 @@ function rewrite(file: ParsedDockerfile, stage: Stage): Change | { skip: string;
       i.keyword === "RUN" && i !== installRun && (chain(i)?.length ?? 0) > 0 && chain(i)!.every(isPoetryConfigNoVenv),
   );
 
+  const name = freeStageName(file);
   const eol = file.eol;
   const imageArg = stage.from.args.find((a) => !a.value.startsWith("--"))!;
   const image = file.text.slice(imageArg.start, imageArg.end);
   const platform = stage.from.flags.map((f) => file.text.slice(f.start, f.end)).join(" ");
   const builder = [
-    `FROM ${platform ? `${platform} ` : ""}${image} AS ${STAGE}`,
+    `FROM ${platform ? `${platform} ` : ""}${image} AS ${name}`,
     "WORKDIR /src",
     `RUN pip install ${[...poetrySpec, "poetry-plugin-export"].join(" ")}`,
     `COPY ${sources.join(" ")} ./`,
@@ -240,7 +256,7 @@ function rewrite(file: ParsedDockerfile, stage: Stage): Change | { skip: string;
   ].join(eol);
   const flags = installRun.flags.map((f) => file.text.slice(f.start, f.end)).join(" ");
   const replacement = [
-    `COPY --from=${STAGE} /src/requirements.txt /tmp/requirements.txt`,
+    `COPY --from=${name} /src/requirements.txt /tmp/requirements.txt`,
     `RUN ${flags ? `${flags} ` : ""}pip install -r /tmp/requirements.txt`,
   ].join(eol);
   const edits: Edit[] = [

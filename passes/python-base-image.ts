@@ -1,7 +1,14 @@
 import type { InstructionNode, ParsedDockerfile, Stage } from "../src/dockerfile.js";
 import type { Pipeline, SimpleCommand } from "../src/shell.js";
 import type { Change, Edit, Pass, PassOptions, PassResult, Skip } from "../src/types.js";
-import { commandsInOrder, deleteInstruction, parseImage, removeWordOrLine } from "./lib/hygiene.js";
+import {
+  commandsInOrder,
+  deleteInstruction,
+  descendantStages,
+  laterInstructions,
+  parseImage,
+  removeWordOrLine,
+} from "./lib/hygiene.js";
 import { OPTIONS_WITH_VALUE, packageManagerCall } from "./lib/package-managers.js";
 import { analysableRuns, fileSpan, type RunInfo } from "./lib/runs.js";
 
@@ -41,11 +48,22 @@ export function pythonImageFor(image: string, debianRelease: string): { target: 
   return null;
 }
 
+/**
+ * From 3.12 on the official images ship pip only: no setuptools, no wheel
+ * (docker-library/python#952, #954), while Debian's and Ubuntu's python3-pip
+ * depend on python3-setuptools and python3-wheel.
+ */
+function withoutSetuptools(version: string): boolean {
+  const [major, minor] = version.split(".").map(Number);
+  return major! > 3 || (major === 3 && minor! >= 12);
+}
+
 /** apt packages the official image already provides (for Python `version`). */
 function providedBy(version: string): (pkg: string) => boolean {
   const v = version.replace(".", "\\.");
+  const setuptools = withoutSetuptools(version) ? "" : "|python3-setuptools|python3-wheel";
   const re = new RegExp(
-    `^(python3|python3-pip|python3-venv|python3-dev|python3-setuptools|python3-wheel|python3-distutils|python3-minimal|python-is-python3|python${v}|python${v}-dev|python${v}-venv|python${v}-minimal|python${v}-distutils|libpython${v}(-dev)?)$`,
+    `^(python3|python3-pip|python3-venv|python3-dev${setuptools}|python3-distutils|python3-minimal|python-is-python3|python${v}|python${v}-dev|python${v}-venv|python${v}-minimal|python${v}-distutils|libpython${v}(-dev)?)$`,
   );
   return (pkg) => re.test(pkg.split("=")[0]!);
 }
@@ -107,6 +125,27 @@ function isAptPlumbing(c: SimpleCommand): boolean {
 
 const APT_CONF_DIR = "/etc/apt/apt.conf.d/";
 
+/** What in a Dockerfile uses setuptools or wheel (which python3-pip pulls in from apt). */
+const SETUPTOOLS_USE =
+  /\bsetup\.py\b|\bpkg_resources\b|--no-build-isolation|\beasy_install\b|\bbdist_wheel\b|\b(?:from|import)\s+setuptools\b/;
+
+/**
+ * Why the file is tied to Ubuntu itself, or null: the image's `ubuntu` user
+ * (Ubuntu 23.04+ images create it), or `ubuntu` and Ubuntu codenames in URLs,
+ * apt sources and paths, which a Debian-based image can't use.
+ */
+export function ubuntuSpecific(text: string): string | null {
+  const user =
+    /\bUSER\s+ubuntu\b|--chown[= ]ubuntu\b|\bchown\s+(?:-\S+\s+)*ubuntu\b|\bubuntu:ubuntu\b|\/home\/ubuntu\b|~ubuntu\b|\b(?:su|gosu|su-exec|runuser|userdel|usermod|deluser|groupdel|passwd|id)\s+(?:-\S+\s+)*ubuntu\b|(?:\s-u|--user|--uid)[= ]ubuntu\b/i;
+  if (user.test(text)) return "the ubuntu user exists only in the Ubuntu image";
+  const word =
+    /[^\s"'`;|&()<>]*(?:\bubuntu\b|\b(?:trusty|xenial|bionic|focal|jammy|kinetic|lunar|mantic|noble|oracular|plucky)\b)[^\s"'`;|&()<>]*/i.exec(
+      text,
+    )?.[0];
+  if (word) return `${word} names Ubuntu (apt sources, downloads or paths for Ubuntu don't fit a Debian-based image)`;
+  return null;
+}
+
 export const pythonBaseImage: Pass = {
   meta: {
     id,
@@ -118,9 +157,12 @@ A stage \`FROM ubuntu:<release>\` or \`FROM debian:<release>\` that installs
 \`python3\`/\`python3-pip\` with apt is moved to the official
 \`python:X.Y-slim-<debian release>\` image of the same Python version, and the
 packages that image already provides (\`python3\`, \`python3-pip\`,
-\`python3-venv\`, \`python3-dev\`, \`python3.X\`…) leave the apt installs. An
-install (and its update/cleanup) left with nothing to install goes, and a
-RUN left with nothing goes too.
+\`python3-venv\`, \`python3-dev\`, \`python3.X\`…; \`python3-setuptools\` and
+\`python3-wheel\` only below 3.12) leave the apt installs. An install (and its
+update/cleanup) left with nothing to install goes, and a RUN left with
+nothing goes too. The python image ships no apt lists, so an
+\`apt-get update\` whose lists a later install reads (in the stage or a stage
+built FROM it, with no update of its own before it in its RUN) stays.
 
 | base | Python | new base |
 | --- | --- | --- |
@@ -148,15 +190,32 @@ FROM python:3.10-slim-bookworm
 \`/usr/local\` (python.org build), so \`#!/usr/bin/python3\` shebangs and
 \`/usr/lib/python3/dist-packages\` paths break; pip changes version and no
 longer pulls build-essential in (python3-pip recommends it); from Ubuntu,
-every other apt package must exist in Debian under the same name. Refused
-for unknown or floating releases (\`ubuntu:latest\`), other \`python3-*\`
-modules from apt (they would bring the distro's Python back), PPAs
-(\`add-apt-repository\`), a Dockerfile naming \`/usr/bin/python\`,
-\`dist-packages\` or the \`ubuntu\` user, and installs the pass can't edit.
+every other apt package must exist in Debian under the same name. For 3.12+
+targets (Ubuntu 24.04, Debian trixie) setuptools and wheel go too: Debian's
+and Ubuntu's \`python3-pip\` depend on \`python3-setuptools\` and
+\`python3-wheel\`, and the official python:3.12+ images ship neither. The pass
+refuses when the stage or a stage built on it visibly uses them
+(\`setup.py\`, \`pkg_resources\`, \`--no-build-isolation\`, \`easy_install\`,
+\`bdist_wheel\`, \`import setuptools\`), even after a \`pip install setuptools\`
+(dfopt doesn't prove the order), and names the risk in the unsafe reason
+otherwise (a script from the build context may still need them); it
+doesn't add \`pip install setuptools wheel\`, which would install newer
+versions than apt's.
+
+Refused for unknown or floating releases (\`ubuntu:latest\`), other
+\`python3-*\` modules from apt (they would bring the distro's Python back;
+\`python3-setuptools\`/\`python3-wheel\` count as such for 3.12+), PPAs
+(\`add-apt-repository\`), a Dockerfile naming \`/usr/bin/python\` or
+\`dist-packages\`, installs the pass can't edit, and, from Ubuntu, the
+\`ubuntu\` user (\`USER ubuntu\`, \`chown ubuntu\`, \`/home/ubuntu\`, \`su ubuntu\`…:
+only the Ubuntu image has it) or any other word naming Ubuntu or one of its
+codenames (\`https://download.docker.com/linux/ubuntu/gpg\`, \`jammy main\`:
+Ubuntu apt sources and downloads don't fit a Debian-based image).
 
 ## References
 - guide 002 ("Choosing the right image")
 - Official python image: https://hub.docker.com/_/python
+- python:3.12+ images without setuptools and wheel: https://github.com/docker-library/python/issues/952
 `,
   },
   run(file: ParsedDockerfile, options: PassOptions): PassResult {
@@ -204,25 +263,44 @@ function rewriteStage(
     .filter((i) => i.keyword !== "FROM")
     .map((i) => file.text.slice(i.start, i.end))
     .join("\n");
-  const blocker =
-    /add-apt-repository|deadsnakes|\/usr\/bin\/python|\/usr\/lib\/python|dist-packages/.exec(text)?.[0] ??
-    (repo === "ubuntu" && /\bubuntu\b/.test(text) ? "the ubuntu user" : null);
+  const blocker = /add-apt-repository|deadsnakes|\/usr\/bin\/python|\/usr\/lib\/python|dist-packages/.exec(text)?.[0];
   if (blocker) return { skip: `${blocker} is specific to the distro's Python or image` };
+  if (repo === "ubuntu") {
+    const ubuntu = ubuntuSpecific(text);
+    if (ubuntu) return { skip: ubuntu };
+  }
+  if (withoutSetuptools(mapped.version) && all.includes("python3-pip")) {
+    const inFamily = [stage, ...descendantStages(file, stage)]
+      .flatMap((s) => s.instructions.filter((i) => i.keyword !== "FROM"))
+      .map((i) => file.text.slice(i.start, i.end))
+      .join("\n");
+    const use = SETUPTOOLS_USE.exec(inFamily)?.[0];
+    if (use)
+      return {
+        skip: `${use} needs setuptools or wheel: apt's python3-pip brings python3-setuptools and python3-wheel, ${mapped.target} has neither`,
+      };
+  }
   const edits: Edit[] = [{ start: imageArg.start, end: imageArg.end, newText: mapped.target }];
+  const isEmptied = (i: AptInstall) => i.packages.length > 0 && i.packages.every((p) => provided(p.value));
+  const removedCommands = new Set(installs.filter(isEmptied).map((i) => i.command));
   for (const r of stageRuns) {
     const mine = installs.filter((i) => i.run === r);
     if (mine.length === 0) continue;
-    const emptied = mine.filter((i) => i.packages.length > 0 && i.packages.every((p) => provided(p.value)));
+    const emptied = mine.filter(isEmptied);
     for (const i of mine) {
       if (emptied.includes(i)) continue;
       for (const p of i.packages)
         if (provided(p.value)) edits.push(removeWordOrLine(file, r.node, i.command.words[p.index]!));
     }
     if (emptied.length === 0) continue;
+    // The python image has no apt lists: a later install that relied on this
+    // RUN's `apt-get update` keeps it.
+    const keepUpdate = leavesAptLists(r) && laterInstallNeedsLists(file, r.node, removedCommands);
     const edit = removeEmptied(
       file,
       r,
       emptied.map((e) => e.command),
+      keepUpdate,
     );
     if (!edit) return { skip: `the RUN on line ${r.node.line} would keep an empty apt-get install` };
     edits.push(...edit);
@@ -232,16 +310,78 @@ function rewriteStage(
     edits,
     reason: `${imageArg.value} + apt python3 → ${mapped.target}: the official image of the same Python ${mapped.version}`,
     safety: "unsafe",
-    unsafeBecause:
-      "Python moves from /usr to /usr/local (#!/usr/bin/python3 shebangs and dist-packages paths break), pip changes version and build-essential is no longer pulled in, and from Ubuntu every other apt package must exist in Debian under the same name",
+    unsafeBecause: `Python moves from /usr to /usr/local (#!/usr/bin/python3 shebangs and dist-packages paths break), pip changes version and build-essential is no longer pulled in${
+      withoutSetuptools(mapped.version) && all.includes("python3-pip")
+        ? ", setuptools and wheel (which apt's python3-pip depends on) are gone from the Python 3.12+ image, so setup.py, pkg_resources and --no-build-isolation builds outside what the Dockerfile shows may fail"
+        : ""
+    }${repo === "ubuntu" ? ", and every other apt package must exist in Debian under the same name" : ""}`,
   };
+}
+
+/** apt subcommands that read the package lists `apt-get update` downloads. */
+const READS_LISTS = new Set([
+  "install",
+  "upgrade",
+  "dist-upgrade",
+  "full-upgrade",
+  "build-dep",
+  "source",
+  "download",
+  "reinstall",
+]);
+
+/** True when the RUN runs `apt-get update` and doesn't delete the lists after it. */
+function leavesAptLists(run: RunInfo): boolean {
+  let lists = false;
+  for (const c of commandsInOrder(run.script)) {
+    const call = packageManagerCall(c);
+    if (call && (call.manager === "apt-get" || call.manager === "apt") && call.subcommand === "update") lists = true;
+    // Only a literal `rm … /var/lib/apt/lists…` counts: when unsure, the lists may still be there.
+    else if (c.name === "rm" && c.words.some((w) => w.value?.startsWith("/var/lib/apt/lists"))) lists = false;
+  }
+  return lists;
+}
+
+/**
+ * True when an apt install after `node`, in its stage or a stage built FROM
+ * it, runs without an `apt-get update` of its own before it in its RUN (so it
+ * reads the lists an earlier RUN left), other than installs this pass
+ * removes. A RUN dfopt can't parse counts when it mentions an apt install.
+ */
+function laterInstallNeedsLists(
+  file: ParsedDockerfile,
+  node: InstructionNode,
+  removed: ReadonlySet<SimpleCommand>,
+): boolean {
+  for (const later of laterInstructions(file, node)) {
+    if (later.keyword !== "RUN") continue;
+    if (!later.shell?.parse.ok) {
+      const body = file.text.slice(later.bodyStart, later.end);
+      if (/\bapt(-get)?\b[\s\S]*\b(install|upgrade|dist-upgrade|full-upgrade|build-dep|source|download)\b/.test(body))
+        return true;
+      continue;
+    }
+    let updated = false;
+    for (const c of commandsInOrder(later.shell.parse.script)) {
+      const call = packageManagerCall(c);
+      if (!call || (call.manager !== "apt-get" && call.manager !== "apt")) continue;
+      if (call.subcommand === "update") updated = true;
+      else if (!updated && READS_LISTS.has(call.subcommand ?? "") && !removed.has(c)) return true;
+    }
+  }
+  return false;
 }
 
 /**
  * Remove installs left with nothing to install, with the apt update/cleanup
  * that only served them; the whole RUN when nothing else is left.
  */
-function removeEmptied(file: ParsedDockerfile, run: RunInfo, emptied: SimpleCommand[]): Edit[] | null {
+function removeEmptied(
+  file: ParsedDockerfile,
+  run: RunInfo,
+  emptied: SimpleCommand[],
+  keepUpdate: boolean,
+): Edit[] | null {
   const statements = run.script.statements;
   if (statements.length !== 1 || statements[0]!.background) return null;
   const andOr = statements[0]!.andOr;
@@ -264,7 +404,7 @@ function removeEmptied(file: ParsedDockerfile, run: RunInfo, emptied: SimpleComm
       !["update", "clean", "autoclean", "autoremove"].includes(call.subcommand ?? "")
     );
   });
-  if (!remainingApt) {
+  if (!remainingApt && !keepUpdate) {
     pipelines.forEach((p, k) => {
       const c = single(p);
       if (c !== null && isAptPlumbing(c)) removed[k] = true;
