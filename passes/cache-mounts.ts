@@ -1,6 +1,7 @@
 import type { InstructionNode, ParsedDockerfile, Stage } from "../src/dockerfile.js";
 import type { ShellScript, SimpleCommand } from "../src/shell.js";
 import { allSimpleCommands } from "../src/shell-facts.js";
+import { parseShell } from "../src/shell.js";
 import { runPass } from "../src/memo.js";
 import { contextAt, homeOf, isPosixShell } from "../src/stage-facts.js";
 import type { Change, Edit, Pass, PassOptions, PassResult, Skip } from "../src/types.js";
@@ -17,6 +18,7 @@ import { alpineToDebian } from "./alpine-to-debian.js";
 import { chainRuns } from "./chain-runs.js";
 import { cacheMode } from "./lib/cache-mode.js";
 import {
+  cacheCreations,
   cacheTouches,
   callUsesCache,
   enclosingTop,
@@ -25,6 +27,7 @@ import {
   removeAssignmentEdit,
   removeCommands,
   runsUnconditionally,
+  toolCall,
   toolCalls,
   type PathContext,
   type ToolCall,
@@ -159,18 +162,48 @@ Not mounted (reported as skipped):
   at run time from that cache (\`npx\`, \`go run\`, \`uvx\`);
 - a RUN that works on the cache directory itself (\`ls\`, \`tar\`, \`find -delete\`,
   an \`rm\` on a path it can't resolve);
+- a RUN that creates the mount point or one of its parents: BuildKit creates
+  them before the command runs, so \`mkdir /go\` (without \`-p\`) fails with
+  "File exists", \`git clone URL /go\` fails on a non-empty directory,
+  \`ln -s X /go\` links inside it, \`mv\`/\`cp\`/\`tar -C\` into it walk it, and
+  \`useradd -m\` of that home skips /etc/skel and leaves it owned by root.
+  This is checked on the RUN as it is when the pass sees it, so also on a RUN
+  chain-runs has just merged (\`RUN mkdir /go\` chained before \`go build\`);
+- a cache an earlier \`COPY\`/\`ADD\` (also \`--from\`, also in an ancestor
+  stage) writes into, or over (a parent directory, when the source may be a
+  directory; \`/\` only for \`COPY --from\`): the mount would hide those files;
+  apt's archives when the RUN only downloads .debs (\`--download-only\`,
+  \`apt-get download\`) and a later instruction reads \`/var/cache/apt\`;
+- pip when a pip config file may set its cache directory: \`ENV
+  PIP_CONFIG_FILE\`, a copied \`pip.conf\`/\`pip.ini\`, \`pip config set
+  …cache-dir\`/\`pip config edit\`, or a config written from something other
+  than a literal \`echo\`/\`printf\` without "cache" (the cache location is
+  then unknown, as with \`PIP_CACHE_DIR\` only known at build time);
+- apk with another root or cache directory (\`-p\`/\`--root\`, \`--cache-dir\`,
+  \`--keys-dir\`, \`--repositories-file\`): apk keeps its cache and index under
+  that root, not under the mount, so \`--no-cache\` stays (replacing it would
+  write the index into, say, the \`/out\` a \`FROM scratch\` image copies);
 - \`ENV PIP_NO_CACHE_DIR\` (any value) or \`ENV UV_NO_CACHE\`: the ENV is removed
   (a separate change) when every RUN it affects gets the mount; unsafe when
   the ENV reaches the final image (\`docker run … pip install\` and child
   images would cache again);
 - apt lists when the RUN installs before its own \`apt-get update\`, or when
-  a later RUN installs without \`apt-get update\` (or runs a script, or a
+  a later RUN (or an \`ONBUILD RUN\`, which runs in images built FROM this
+  one) installs without \`apt-get update\` (or runs a script, or a
   command only known at build time, that might) and relies on the lists this
   RUN leaves in the layer (unless this RUN deletes them anyway) — apt does
   not fetch missing lists by itself, so that install would fail;
+- the apk index (\`/var/cache/apk\`), by the same rule: not mounted on a RUN
+  whose \`apk add\`/\`upgrade\`/… reads an index an earlier layer left (no
+  \`-U\`, \`--no-cache\` or \`apk update\` before it — the mount would hide
+  that index), nor on a RUN that leaves an index in the image (\`apk update\`,
+  \`apk add -U\` without \`--no-cache\`) when a later RUN, an \`ONBUILD RUN\`
+  or a stage built on it may read it (\`sh -c "apk add x"\`, exec form, a
+  script); a RUN that runs a script before its own refresh is not mounted
+  when an earlier RUN of the stage left an index;
 - the docker-clean recipe when a later RUN of the stage surely runs apt
-  without the mount (\`$APT_INST curl\`, \`sh -c 'apt-get …'\`, exec form):
-  its layer would keep .debs and \`pkgcache.bin\`.
+  without the mount (\`$APT_INST curl\`, \`sh -c 'apt-get …'\`, exec form,
+  \`ONBUILD RUN apt-get …\`): its layer would keep .debs and \`pkgcache.bin\`.
 
 Only \`/var/lib/apt/lists\` is mounted, not \`/var/lib/apt\` as in Docker's
 example: \`/var/lib/apt/extended_states\` records which packages were
@@ -198,6 +231,31 @@ Unsafe (applied only with \`--unsafe\`):
   the user may later fail to write;
 - dropping an \`rm -rf\` of a parent of the cache (\`rm -rf /root/.cache\`), which
   would fail on the mount point: files it deleted besides the cache stay.
+
+Two effects outlive the build and are accepted (documented, not changed):
+- **The pip cache is shared by every build on the builder.** The mount has
+  no \`id=\`, so its id is the target path: every stage of every Dockerfile
+  built on that builder shares one \`/root/.cache/pip\`. pip keys the wheels
+  it builds from an sdist (\`psycopg2\`, \`mysqlclient\`, \`uwsgi\`, git URLs,
+  \`--no-binary\`, \`CFLAGS=… pip install\`) by the source URL and the
+  interpreter's wheel tags (\`cp311-linux_x86_64\`), not by the system
+  libraries it linked against. A wheel built on one base image (say libpq5
+  and libssl3 of Debian 12) can then be installed on another base with the
+  same Python but other library versions, where it fails at import or run
+  time. \`--no-cache-dir\` had guaranteed a build from source in the image
+  itself. Deriving \`id=\` from the base image name would not fix it either
+  (a tag moves to new library versions), so no rewrite is attempted: build
+  such images on separate builders, or give the mount an \`id=\` per base
+  image yourself.
+- **docker-clean stays removed in the image.** \`rm -f
+  /etc/apt/apt.conf.d/docker-clean\` and the new \`keep-cache\` file are part
+  of the image: apt run later in a container, an \`ONBUILD RUN apt-get …\`,
+  and every image built \`FROM\` this one keep downloaded .debs and
+  \`pkgcache.bin\` in their layers unless they use apt cache mounts too
+  (this pass adds them there). It is Docker's own documented recipe; setting
+  the options only for the RUN (\`apt-get -o
+  APT::Keep-Downloaded-Packages=true -o Dir::Cache::pkgcache=…\`) would have
+  to reach every apt call, including those in scripts, so it is not done.
 
 The base image's default user is assumed to be root when the stage sets no
 \`USER\`, except for a few well-known non-root images (jenkins, ocaml/opam,
@@ -554,6 +612,8 @@ interface FileFacts {
   readonly infos: readonly StageInfo[];
   /** apt lists, per RUN node index: reads lists it didn't fetch, fetches or deletes them first, or neither. */
   readonly listsUse: ReadonlyMap<number, ListsUse>;
+  /** The apk index in /var/cache/apk, per RUN node index, read the same way as the apt lists. */
+  readonly apkUse: ReadonlyMap<number, ListsUse>;
 }
 
 function familyStages(info: StageInfo): Stage[] {
@@ -654,6 +714,27 @@ function planRun(facts: FileFacts, input: RunInput, options: PlanOptions = {}): 
         continue;
       }
     }
+    if (spec.id === "apk") {
+      const why = apkRootRefusal(using) ?? apkIndexRefusal(facts, input);
+      if (why) {
+        skip(why);
+        continue;
+      }
+    }
+    if (spec.id === "apt-archives") {
+      const why = downloadOnlyRefusal(facts, input, using);
+      if (why) {
+        skip(why);
+        continue;
+      }
+    }
+    if (spec.id === "pip") {
+      const why = pipConfigRefusal(facts, input);
+      if (why) {
+        skip(why);
+        continue;
+      }
+    }
     // Where the cache is, call by call (a `VAR=x tool` prefix or a --cache-dir flag moves it).
     const dirs: string[] = [];
     let unknown: string | null = null;
@@ -669,9 +750,17 @@ function planRun(facts: FileFacts, input: RunInput, options: PlanOptions = {}): 
       skip(unknown);
       continue;
     }
-    const copied = copiedOut(facts, info, dirs);
+    const copied = copiedOut(facts, info, dirs) ?? copiedIn(facts, input, dirs);
     if (copied) {
       skip(copied);
+      continue;
+    }
+    const created = cacheCreations(script, dirs, pathCtx)[0];
+    if (created) {
+      const text = script.source.slice(created.command.start, created.command.end);
+      skip(
+        `\`${short(text)}\` creates ${created.target} or a parent of it, which BuildKit creates before the RUN for the mount: ${created.why}`,
+      );
       continue;
     }
     const added: string[] = [];
@@ -1084,17 +1173,351 @@ function listsRefusal(facts: FileFacts, input: RunInput, updates: readonly ToolC
   }
   if (deletesLists(script, null)) return null;
   // Later RUNs read the lists this RUN leaves until one fetches (or deletes) them again.
+  const reader = laterReader(facts, info, node, facts.listsUse, listsUseOf);
+  return reader
+    ? `${reader} may read the apt lists this RUN leaves in the image (it uses apt, or runs a script, without its own apt-get update)`
+    : null;
+}
+
+/**
+ * The first later RUN that reads what this RUN leaves in the image (apt
+ * lists, the apk index) before a RUN of the stage fetches or deletes it
+ * again: the stage's later RUNs, then its `ONBUILD RUN`s (they run in every
+ * image built FROM it), then the stages built on it. Described for a reason,
+ * or null.
+ */
+function laterReader(
+  facts: FileFacts,
+  info: StageInfo,
+  node: InstructionNode,
+  uses: ReadonlyMap<number, ListsUse>,
+  useOf: (script: ShellScript, env: ReadonlyMap<string, string | null>) => ListsUse,
+): string | null {
   for (const stage of [info.stage, ...info.descendants]) {
+    let refreshed = false;
     for (const later of stage.instructions) {
       if (later.keyword !== "RUN" || (stage === info.stage && later.index <= node.index)) continue;
-      const use = facts.listsUse.get(later.index);
-      if (use === "reads") {
-        return `a later RUN (line ${later.line}) may read the apt lists this RUN leaves in the image (it uses apt, or runs a script, without its own apt-get update)`;
+      const use = uses.get(later.index);
+      if (use === "reads") return `a later RUN (line ${later.line})`;
+      if (use === "refreshes" && stage === info.stage) {
+        refreshed = true;
+        break;
       }
-      if (use === "refreshes" && stage === info.stage) return null;
+    }
+    if (refreshed) return null;
+    for (const trigger of stage.instructions) {
+      if (trigger.keyword !== "ONBUILD") continue;
+      if (onbuildUse(facts, info, trigger, useOf) === "reads") {
+        return `the ONBUILD RUN at line ${trigger.line}, which runs in images built FROM this one,`;
+      }
     }
   }
   return null;
+}
+
+/** How an `ONBUILD RUN …` uses a cache left in the image (`none` for other ONBUILD instructions). */
+function onbuildUse(
+  facts: FileFacts,
+  info: StageInfo,
+  trigger: InstructionNode,
+  useOf: (script: ShellScript, env: ReadonlyMap<string, string | null>) => ListsUse,
+): ListsUse {
+  const body = onbuildRunBody(facts.file, trigger);
+  if (body === null) return "none";
+  const parsed = body.trimStart().startsWith("[") ? null : parseShell(body);
+  if (parsed === null || !parsed.ok) {
+    return /\bapt(-get|-cache)?\b|\baptitude\b|\bapk\b/.test(body) ? "reads" : "none";
+  }
+  return useOf(parsed.script, envAt(facts.file, info, trigger).env);
+}
+
+/** The command of `ONBUILD RUN <command>`, or null. */
+function onbuildRunBody(file: ParsedDockerfile, trigger: InstructionNode): string | null {
+  if (trigger.keyword !== "ONBUILD") return null;
+  const m = /^\s*onbuild\s+run\s+([\s\S]*)$/i.exec(file.text.slice(trigger.start, trigger.end));
+  if (!m) return null;
+  // Drop RUN flags (`--mount=…`) and line continuations.
+  return m[1]!.replace(/\\\r?\n/g, " ").replace(/^(\s*--\S+)+\s*/, "");
+}
+
+/* ------------------------------------------------------------------ */
+/* apk                                                                 */
+/* ------------------------------------------------------------------ */
+
+/** apk subcommands that need the repository index. */
+const APK_INDEX_READERS = new Set(["add", "upgrade", "fix", "fetch", "search", "policy", "list", "dot", "version"]);
+
+function apkWords(call: ToolCall): (string | null)[] {
+  return call.command.words.slice(call.argsFrom).map((w) => w.value);
+}
+
+/** The call downloads a fresh index itself (and keeps it unless --no-cache). */
+function apkFetchesIndex(call: ToolCall): boolean {
+  return (
+    call.subcommand === "update" ||
+    apkWords(call).some((w) => w === "-U" || w === "--update-cache" || w === "--update" || w === "--no-cache")
+  );
+}
+
+/** `apk update`, `apk add -U …` without --no-cache: the index stays in /var/cache/apk. */
+function apkKeepsIndex(call: ToolCall): boolean {
+  return apkFetchesIndex(call) && !apkWords(call).includes("--no-cache");
+}
+
+/** An apk call that reads the index an earlier layer (or call) left. */
+function apkReadsIndex(script: ShellScript, call: ToolCall): boolean {
+  if (call.tool !== "apk" || call.subcommand === null || !APK_INDEX_READERS.has(call.subcommand)) return false;
+  return !apkFetchesIndex(call) && !apkUpdatedBefore(script, call);
+}
+
+/** `sh -c '…apk…'`, scripts and dynamic commands that may run apk unseen, before the RUN's first refresh. */
+function apkOpaqueBeforeRefresh(script: ShellScript, env: ReadonlyMap<string, string | null>): boolean {
+  const refresh = toolCalls(script)
+    .filter((c) => c.tool === "apk" && apkFetchesIndex(c) && runsUnconditionally(script, c.command))
+    .sort((a, b) => a.command.start - b.command.start)[0];
+  const before = (start: number) => refresh === undefined || start < refresh.command.start;
+  const opaque = opaqueCommands(script, env).some((o) => o.apt === "maybe" && before(o.command.start));
+  const shellApk = [...allSimpleCommands(script.statements)].some(
+    (c) =>
+      before(c.start) &&
+      /^(\S*\/)?(ba|da|a|z|k)?sh$/.test(c.name ?? "") &&
+      /\bapk\b/.test(script.source.slice(c.start, c.end)),
+  );
+  return opaque || shellApk;
+}
+
+function apkUseOf(script: ShellScript, env: ReadonlyMap<string, string | null>): ListsUse {
+  const calls = toolCalls(script).filter((c) => c.tool === "apk");
+  if (calls.some((c) => apkReadsIndex(script, c)) || apkOpaqueBeforeRefresh(script, env)) return "reads";
+  return calls.some(apkKeepsIndex) || deletesUnder(script, "/var/cache/apk") ? "refreshes" : "none";
+}
+
+/**
+ * apk with another root (`-p /out`, `--root`) keeps its cache and index
+ * under that root, not under the mount; `--cache-dir` and `--keys-dir`
+ * point it elsewhere too. Replacing --no-cache there would write the index
+ * into that root (often what a `FROM scratch` image copies).
+ */
+function apkRootRefusal(calls: readonly ToolCall[]): string | null {
+  for (const call of calls) {
+    for (const w of apkWords(call)) {
+      if (w === null) continue;
+      if (w === "--") break;
+      const m =
+        /^(--root|--cache-dir|--keys-dir|--repositories-file)(=|$)/.exec(w) ??
+        (/^-[a-zA-Z]*p/.test(w) && !w.startsWith("--") ? ["-p", "-p"] : null);
+      if (m) {
+        return `apk runs with ${m[1]} (another root or cache directory), where its cache and index are not under the mount; --no-cache stays`;
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * The apk index (`/var/cache/apk`) plays the part of apt's lists: a RUN
+ * that reads the index an earlier layer left must not get the mount (it
+ * would hide that index), and a RUN that leaves one in the image must not
+ * either when a later RUN relies on it without a mount of its own.
+ */
+function apkIndexRefusal(facts: FileFacts, input: RunInput): string | null {
+  const { script, node, info } = input;
+  const calls = toolCalls(script).filter((c) => c.tool === "apk");
+  const reader = calls.find((c) => apkReadsIndex(script, c));
+  if (reader) {
+    return `\`${short(script.source.slice(reader.command.start, reader.command.end))}\` reads the apk index an earlier layer left (no -U, --no-cache or apk update before it): the mount would hide it`;
+  }
+  const env = envAt(facts.file, info, node).env;
+  if (apkOpaqueBeforeRefresh(script, env)) {
+    const earlier = [...info.ancestors, info.stage]
+      .flatMap((s) => s.instructions)
+      .filter((i) => i.keyword === "RUN" && (i.stage !== info.stage.index || i.index < node.index));
+    const keeper = earlier.find((i) => facts.apkUse.get(i.index) === "refreshes");
+    if (keeper) {
+      return `the RUN runs a script (or sh -c) that may use the apk index the RUN at line ${keeper.line} left, which the mount would hide`;
+    }
+  }
+  if (!calls.some(apkKeepsIndex) || deletesUnder(script, "/var/cache/apk")) return null;
+  const later = laterReader(facts, info, node, facts.apkUse, apkUseOf);
+  return later
+    ? `${later} may use the apk index this RUN leaves in the image (apk without -U, --no-cache or its own apk update); with the mount that index would not be there`
+    : null;
+}
+
+/* ------------------------------------------------------------------ */
+/* Files an earlier layer put in the cache on purpose                  */
+/* ------------------------------------------------------------------ */
+
+/**
+ * `apt-get install --download-only` / `apt-get download` keep .debs for a
+ * later RUN to install from /var/cache/apt/archives: with the mount they
+ * never reach the image.
+ */
+function downloadOnlyRefusal(facts: FileFacts, input: RunInput, calls: readonly ToolCall[]): string | null {
+  const { node, info } = input;
+  const downloads = calls.find((c) => {
+    const words = c.command.words.slice(c.argsFrom).map((w) => w.value);
+    return (
+      c.subcommand === "download" ||
+      words.some((w) => w === "-d" || w === "--download-only" || (w !== null && /download-only/i.test(w)))
+    );
+  });
+  if (!downloads) return null;
+  const later = [info.stage, ...info.descendants]
+    .flatMap((s) => s.instructions)
+    .find(
+      (i) =>
+        (i.stage !== info.stage.index || i.index > node.index) &&
+        /\/var\/cache\/apt\b|\barchives\b/.test(facts.file.text.slice(i.start, i.end)),
+    );
+  if (!later) return null;
+  return `the RUN only downloads .debs (--download-only / apt-get download) and the ${later.keyword} at line ${later.line} reads /var/cache/apt: with the mount they would not be in the image`;
+}
+
+/**
+ * An earlier COPY/ADD (the stage's, or an ancestor stage's) that writes at,
+ * into or over a cache directory: the mount would hide what it put there
+ * (`COPY --from=build /go /go` before `go build`, `COPY wheels
+ * /root/.cache/pip/wheels`). A destination that is a parent of the cache
+ * counts when the source may be a directory (or an archive ADD unpacks);
+ * `/` only for `COPY --from` (a build-context overlay such as `COPY rootfs
+ * /` is not assumed to carry package caches).
+ */
+function copiedIn(facts: FileFacts, input: RunInput, dirs: readonly string[]): string | null {
+  const { node, info } = input;
+  for (const stage of [...info.ancestors, info.stage]) {
+    for (const i of stage.instructions) {
+      if (stage === info.stage && i.index >= node.index) break;
+      if (i.keyword !== "COPY" && i.keyword !== "ADD") continue;
+      if (i.args.length < 2) continue;
+      const stageInfo = facts.infos[i.stage] ?? info;
+      const rawDest = i.args[i.args.length - 1]!.value;
+      const dest = destPath(rawDest, envAt(facts.file, stageInfo, i).env, workdirAt(stageInfo, i));
+      if (dest === null) continue;
+      const from = i.flags.find((f) => f.name === "from")?.value ?? null;
+      const sources = i.args.slice(0, -1).map((a) => a.value);
+      for (const d of dirs) {
+        const r = pathRelation(dest, d);
+        if (r === "unrelated") continue;
+        if (r === "ancestor") {
+          const tree =
+            from !== null ||
+            (dest !== "/" &&
+              sources.some((src) => {
+                const base = src.replace(/\/+$/, "").slice(src.replace(/\/+$/, "").lastIndexOf("/") + 1);
+                return (
+                  src.endsWith("/") ||
+                  base === "" ||
+                  base === "." ||
+                  base === ".." ||
+                  !/[^.]\.[A-Za-z0-9]+$/.test(base) ||
+                  (i.keyword === "ADD" && /\.(tar|tgz|tbz2?|txz|tar\.(gz|bz2|xz|zst))$/i.test(base))
+                );
+              }));
+          if (!tree) continue;
+        }
+        const what = `${i.keyword}${from !== null ? ` --from=${from}` : ""} … ${rawDest}`;
+        return `\`${what}\` (line ${i.line}) puts files ${r === "ancestor" ? "over" : "into"} ${d}, which the mount would hide`;
+      }
+    }
+  }
+  return null;
+}
+
+/** A COPY/ADD destination as an absolute path, or null when only known at build time. */
+function destPath(raw: string, env: ReadonlyMap<string, string | null>, workdir: string | null): string | null {
+  const value = expand(raw, env);
+  if (value === null) return null;
+  if (value.startsWith("/")) return value;
+  if (workdir === null) return null;
+  return `${workdir.replace(/\/+$/, "")}/${value}`;
+}
+
+/* ------------------------------------------------------------------ */
+/* pip configuration files                                             */
+/* ------------------------------------------------------------------ */
+
+const PIP_CONFIG = /(^|\/)pip\.(conf|ini)$/;
+/** Commands that only read or print a config file. */
+const CONFIG_READERS = new Set(["cat", "ls", "test", "[", "grep", "head", "tail", "stat"]);
+
+/**
+ * pip also reads its cache directory from config files (`/etc/pip.conf`,
+ * `~/.pip/pip.conf`, `~/.config/pip/pip.conf`, `$PIP_CONFIG_FILE`): when
+ * the stage family writes or copies one whose content dfopt can't read, or
+ * sets `cache-dir` in one, the cache location is unknown. Literal
+ * `echo`/`printf` writes that don't mention a cache are fine (a mirror's
+ * `index-url`).
+ */
+function pipConfigRefusal(facts: FileFacts, input: RunInput): string | null {
+  const { node, info, script } = input;
+  const unknown = (what: string, line: number) =>
+    `${what} (line ${line}) may set pip's cache directory in a config file, so where pip caches is unknown`;
+  const env = envAt(facts.file, info, node).env;
+  if (env.has("PIP_CONFIG_FILE") && env.get("PIP_CONFIG_FILE") !== "/dev/null") {
+    return unknown(
+      "ENV PIP_CONFIG_FILE",
+      envAt(facts.file, info, node).setBy.get("PIP_CONFIG_FILE")?.line ?? node.line,
+    );
+  }
+  for (const stage of [...info.ancestors, info.stage]) {
+    for (const i of stage.instructions) {
+      if (stage === info.stage && i.index > node.index) break;
+      if (i.keyword === "COPY" || i.keyword === "ADD") {
+        const paths = i.args.map((a) => a.value);
+        const dest = paths[paths.length - 1] ?? "";
+        if (
+          paths.some((p) => PIP_CONFIG.test(p.replace(/\/+$/, ""))) ||
+          /(^|\/)\.pip\/?$|(^|\/)\.config\/pip\/?$|^\/etc\/xdg\/pip\/?$/.test(dest)
+        ) {
+          return unknown(`\`${i.keyword} … ${dest}\``, i.line);
+        }
+        continue;
+      }
+      if (i.keyword !== "RUN") continue;
+      const runScript = i === node ? script : i.shell?.parse.ok ? i.shell.parse.script : null;
+      const text = facts.file.text.slice(i.start, i.end);
+      if (runScript === null) {
+        if (/pip\.(conf|ini)|\bpip[0-9.]*\s+config\b/.test(text)) return unknown("a RUN", i.line);
+        continue;
+      }
+      for (const c of allSimpleCommands(runScript.statements)) {
+        const words = c.words.map((w) => w.value);
+        const src = runScript.source.slice(c.start, c.end);
+        const call = toolCall(c);
+        if (call?.tool === "pip") {
+          const args = words.slice(call.argsFrom);
+          const k = args.indexOf("config");
+          if (k >= 0 && (args[k + 1] === "edit" || (args[k + 1] === "set" && /cache/i.test(args[k + 2] ?? "cache")))) {
+            return unknown(`\`${short(src)}\``, i.line);
+          }
+          continue;
+        }
+        const redirected = c.redirects.some((r) => /[>]/.test(r.op) && r.target !== null && PIP_CONFIG.test(r.target));
+        const named = c.words
+          .slice(1)
+          .some((w) => (w.value === null ? /pip\.(conf|ini)/.test(w.source) : PIP_CONFIG.test(w.value)));
+        if (!redirected && !named) continue;
+        const name = c.name ? c.name.slice(c.name.lastIndexOf("/") + 1) : null;
+        if (redirected && (name === "echo" || name === "printf") && !/cache/i.test(src)) continue;
+        if (!redirected && name !== null && CONFIG_READERS.has(name)) continue;
+        if (name === "tee" && !/cache/i.test(runScript.source)) continue;
+        return unknown(`\`${short(src)}\``, i.line);
+      }
+    }
+  }
+  return null;
+}
+
+/** True when the RUN deletes `dir` or files in it unconditionally. */
+function deletesUnder(script: ShellScript, dir: string): boolean {
+  for (const c of allSimpleCommands(script.statements)) {
+    if (c.name !== "rm" || !runsUnconditionally(script, c)) continue;
+    for (const w of c.words.slice(1)) {
+      if (w.value !== null && pathRelation(w.value, dir) !== "unrelated") return true;
+    }
+  }
+  return false;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1107,6 +1530,7 @@ function runCacheMounts(file: ParsedDockerfile, options: PassOptions): PassResul
   if (cacheMode(options) !== "mount") return { changes, skips };
   const infos = stageInfos(file);
   const listsUse = new Map<number, ListsUse>();
+  const apkUse = new Map<number, ListsUse>();
   const inputs: RunInput[] = [];
   for (const node of file.instructions) {
     if (node.keyword !== "RUN") continue;
@@ -1119,6 +1543,7 @@ function runCacheMounts(file: ParsedDockerfile, options: PassOptions): PassResul
     const refuse = (reason: string) => {
       if (mentions) skips.push({ pass: id, at: node.start, reason });
       if (/\bapt(-get|-cache)?\b|\baptitude\b/.test(body)) listsUse.set(node.index, "reads");
+      if (/\bapk\b/.test(body)) apkUse.set(node.index, "reads");
     };
     if (info.windows) {
       refuse("Windows image: BuildKit cache mounts and these package managers are Linux-only here");
@@ -1144,9 +1569,10 @@ function runCacheMounts(file: ParsedDockerfile, options: PassOptions): PassResul
     }
     const script = node.shell.parse.script;
     listsUse.set(node.index, listsUseOf(script, envAt(file, info, node).env));
+    apkUse.set(node.index, apkUseOf(script, envAt(file, info, node).env));
     inputs.push({ node, script, info });
   }
-  const facts: FileFacts = { file, infos, listsUse };
+  const facts: FileFacts = { file, infos, listsUse, apkUse };
   const plans = new Map<number, RunPlan>();
   const merging = pendingRewrites(file, options);
   const deferred = new Set<number>();
@@ -1300,10 +1726,12 @@ function addAptRecipe(
     if (!needRm && !needKeep) continue;
     // Every later apt RUN of the family must keep the cache in a mount.
     const laterNodes = [
-      ...info.stage.instructions.filter((i) => i.index > first.index),
+      ...info.stage.instructions.filter((i) => i.index > first.index || i.keyword === "ONBUILD"),
       ...info.descendants.flatMap((s) => s.instructions),
-    ].filter((i) => i.keyword === "RUN");
+    ].filter((i) => i.keyword === "RUN" || onbuildRunBody(facts.file, i) !== null);
     const uncovered = laterNodes.find((n) => {
+      if (n.keyword === "ONBUILD")
+        return /\bapt(-get|-cache|-mark)?\b|\baptitude\b/.test(onbuildRunBody(facts.file, n)!);
       const input = inputs.find((x) => x.node === n);
       if (!input) return /\bapt(-get|-cache|-mark)?\b|\baptitude\b/.test(facts.file.text.slice(n.bodyStart, n.end));
       const calls = toolCalls(input.script).filter((c) => callUsesCache(c, archivesSpec));

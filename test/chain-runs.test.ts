@@ -60,6 +60,34 @@ describe("chain-runs: body analysis", () => {
     // Inside a subshell, a pipeline or the background nothing leaks.
     expect(leakedState(script("(cd /src && make) && echo ok"))).toEqual([]);
     expect(leakedState(script("cd /x | cat"))).toEqual([]);
+  });
+
+  it("sees state set behind `command`, by assigning builtins and by assigning expansions", () => {
+    expect(leakedState(script("command cd /tmp"))).toEqual(["command cd"]);
+    expect(leakedState(script("command -p export A=1"))).toEqual(["command export"]);
+    expect(leakedState(script("builtin cd /tmp"))).toEqual(["builtin", "builtin cd"]);
+    expect(leakedState(script("command -v cd >/dev/null"))).toEqual([]);
+    expect(leakedState(script("read A < /etc/hostname"))).toEqual(["read"]);
+    expect(leakedState(script("command read -r A < f"))).toEqual(["read"]);
+    expect(leakedState(script("getopts ab OPT"))).toEqual(["getopts"]);
+    expect(leakedState(script("mapfile -t L < f"))).toEqual(["mapfile"]);
+    expect(leakedState(script("readarray L < f"))).toEqual(["readarray"]);
+    expect(leakedState(script("printf -v P %s x"))).toEqual(["printf -v"]);
+    expect(leakedState(script("echo ${B:=x}"))).toEqual(["${VAR:=…} assignment"]);
+    expect(leakedState(script(": ${B=x}"))).toEqual(["${VAR:=…} assignment"]);
+    expect(leakedState(script("echo $((N=5)) $((M++))"))).toEqual(["$((…)) assignment"]);
+    // Not state: a pipeline's `read` runs in a subshell; `${#V}`, `${V:-x}`, `$((a <= b))` assign nothing.
+    expect(leakedState(script("echo a | read V"))).toEqual([]);
+    expect(leakedState(script("echo ${#V} ${V:-x} $((a <= b)) $((a == b))"))).toEqual([]);
+    // A printf whose format holds an expansion is no `printf -v`.
+    expect(leakedState(script('printf "K=${K}\\n" > /out/info'))).toEqual([]);
+  });
+
+  it("wraps such bodies in ( … ) when chaining", () => {
+    const out = chain("FROM debian:12\nRUN command cd /tmp\nRUN pwd\n");
+    expect(out).toBe("FROM debian:12\nRUN (command cd /tmp) \\\n    && pwd\n");
+    expect(chain("FROM debian:12\nRUN read A < /etc/hostname\nRUN echo $A\n")).toContain("(read A < /etc/hostname)");
+    expect(chain("FROM debian:12\nRUN echo ${B:=x}\nRUN echo $B\n")).toContain("(echo ${B:=x})");
     // `$DIR/bin/tool` contains a `/`: always a file, never a builtin.
     expect(leakedState(script("$CONDA_DIR/bin/conda clean -y"))).toEqual([]);
     expect(leakedState(script("$CMD install"))).toEqual(["dynamic command"]);
@@ -333,6 +361,12 @@ const BODIES = [
   "echo i=${i:-none}",
   "exec echo execd",
   "set -x; echo traced",
+  // State the shell model alone does not flag (audit): `command cd`, `read`, `getopts`, `${V:=x}`, `$((v=1))`.
+  "command cd / && pwd",
+  "echo q > rf; read R < rf",
+  "getopts ab O -a",
+  "echo ${B:=assigned} $((N=4))",
+  "echo r=${R:-unset} b=${B:-unset} o=${O:-unset} n=${N:-unset} && pwd | sed 's|.*/||'",
 ];
 
 const HAS_DASH = spawnSync("dash", ["-c", "true"]).status === 0;

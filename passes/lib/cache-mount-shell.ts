@@ -551,3 +551,224 @@ export function opaqueCommands(
   }
   return out;
 }
+
+/* ------------------------------------------------------------------ */
+/* Commands that create the mount point or a parent of it              */
+/* ------------------------------------------------------------------ */
+
+/** A command of the RUN that creates (or replaces) a mount target or one of its parents. */
+export interface CacheCreation {
+  readonly command: SimpleCommand;
+  readonly target: string;
+  /** What goes wrong once BuildKit has created the directory first. */
+  readonly why: string;
+}
+
+/**
+ * Commands that create a directory which, under a cache mount, already
+ * exists when the RUN starts: BuildKit creates the mount point and every
+ * missing parent before the command runs. Then `mkdir DIR` (without -p)
+ * fails with "File exists", `git clone URL DIR` fails on a non-empty
+ * directory, `ln -s X DIR` makes the link inside DIR, `useradd -m` of that
+ * home skips /etc/skel and leaves it owned by root. (`mv`/`cp`/`tar -C`
+ * into it walk the directory and are caught by `cacheTouches`.) A path only
+ * known at build time that may be the target counts too.
+ */
+export function cacheCreations(script: ShellScript, targets: readonly string[], ctx: PathContext): CacheCreation[] {
+  const out: CacheCreation[] = [];
+  const hit = (command: SimpleCommand, word: ShellWord | string, why: string): boolean => {
+    let r: { relation: PathRelation | "unknown"; target: string } | null;
+    if (typeof word === "string") {
+      const p = word.startsWith("/") ? word : ctx.cwd === null ? null : `${ctx.cwd.replace(/\/+$/, "")}/${word}`;
+      r = null;
+      if (p !== null) {
+        for (const t of targets) {
+          const rel = pathRelation(p, t);
+          if (rel === "mountpoint" || rel === "ancestor") r = { relation: rel, target: t };
+        }
+      } else {
+        const parts = targets.map((t) => ({ t, parts: targetComponents(t) }));
+        const found = parts.find((x) => x.parts.includes(word.replace(/\/+$/, "")));
+        r = found ? { relation: "unknown", target: found.t } : null;
+      }
+    } else {
+      r = wordRelation(word, targets, ctx);
+    }
+    if (r === null || r.relation === "inside" || r.relation === "unrelated") return false;
+    // `/` and other paths that always exist are never created.
+    if (typeof word !== "string" && wordPath(word, ctx) === "/") return false;
+    out.push({ command, target: r.target, why });
+    return true;
+  };
+  for (const written of allSimpleCommands(script.statements)) {
+    const command = unwrapped(written);
+    const name = command.name ? command.name.slice(command.name.lastIndexOf("/") + 1) : null;
+    const words = command.words;
+    if (name === "mkdir") {
+      const operands = mkdirOperands(command);
+      if (operands === "parents") continue;
+      // Unknown options: every word may be a directory it creates.
+      const candidates = operands ?? words.slice(1).map((_w, k) => k + 1);
+      for (const k of candidates) {
+        if (hit(command, words[k]!, `\`mkdir\` without -p fails with "File exists" once BuildKit has created it`))
+          break;
+      }
+      continue;
+    }
+    if (name === "git") {
+      const args = words.slice(1).map((w) => w.value);
+      const sub = args.findIndex((a) => a !== null && !a.startsWith("-"));
+      if (sub < 0 || (args[sub] !== "clone" && args[sub] !== "worktree")) continue;
+      const positional = positionalWords(words.slice(sub + 2), GIT_CLONE_VALUE_FLAGS);
+      const why = "`git clone` into an existing non-empty directory fails";
+      if (positional.length >= 2) hit(command, positional[positional.length - 1]!, why);
+      else if (positional.length === 1 && positional[0]!.value !== null) {
+        // The directory is the repository's name, in the working directory.
+        const base = positional[0]!.value.replace(/\/+$/, "").replace(/\.git$/, "");
+        const name = base.slice(Math.max(base.lastIndexOf("/"), base.lastIndexOf(":")) + 1);
+        if (name !== "") hit(command, name, why);
+      }
+      continue;
+    }
+    if (name === "ln") {
+      const positional = positionalWords(words.slice(1), new Set(["-S", "--suffix", "-t", "--target-directory"]));
+      const why = "`ln` onto an existing directory makes the link inside it instead";
+      if (positional.length >= 2) hit(command, positional[positional.length - 1]!, why);
+      else if (positional.length === 1 && positional[0]!.value !== null) {
+        const v = positional[0]!.value.replace(/\/+$/, "");
+        hit(command, v.slice(v.lastIndexOf("/") + 1), why);
+      }
+      continue;
+    }
+    if (name === "useradd" || name === "adduser") {
+      const home = createdHome(command, name);
+      if (home !== null) {
+        hit(
+          command,
+          home,
+          `\`${name}\` finds the home directory already there (made by BuildKit for the mount), so it skips /etc/skel and leaves it owned by root`,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/** `sudo mkdir x`, `env A=1 mkdir x` → `mkdir x`. */
+function unwrapped(command: SimpleCommand): SimpleCommand {
+  let i = 0;
+  const words = command.words;
+  while (i < words.length - 1 && WRAPPERS.has(words[i]!.value ?? "")) {
+    i++;
+    while (i < words.length - 1 && words[i]!.value !== null && /^(-|[A-Za-z_]\w*=)/.test(words[i]!.value!)) i++;
+  }
+  if (i === 0) return command;
+  const rest = words.slice(i);
+  return { ...command, words: rest, name: rest[0]!.value };
+}
+
+/** Indexes of mkdir's directory operands; "parents" with -p; null when its options can't be read. */
+function mkdirOperands(command: SimpleCommand): number[] | "parents" | null {
+  const out: number[] = [];
+  let options = true;
+  let parents = false;
+  const words = command.words;
+  for (let i = 1; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (options && v === "--") {
+      options = false;
+      continue;
+    }
+    if (options && v !== null && v.startsWith("--")) {
+      if (v === "--parents") parents = true;
+      else if (v === "--mode") i++;
+      else if (!/^--(mode=.*|verbose|context(=.*)?|help|version)$/.test(v)) return null;
+      continue;
+    }
+    if (options && v !== null && v.startsWith("-") && v !== "-") {
+      for (let k = 1; k < v.length; k++) {
+        const c = v[k]!;
+        if (c === "p") parents = true;
+        else if (c === "m") {
+          if (k === v.length - 1) i++;
+          break;
+        } else if (c !== "v" && c !== "Z") return null;
+      }
+      continue;
+    }
+    if (options && v === null && words[i]!.source.startsWith("-")) return null;
+    out.push(i);
+  }
+  return parents ? "parents" : out;
+}
+
+const GIT_CLONE_VALUE_FLAGS = new Set([
+  "-b",
+  "--branch",
+  "-o",
+  "--origin",
+  "--depth",
+  "-c",
+  "--config",
+  "-u",
+  "--upload-pack",
+  "--reference",
+  "--separate-git-dir",
+  "--template",
+  "-j",
+  "--jobs",
+  "--shallow-since",
+  "--shallow-exclude",
+  "--filter",
+]);
+
+/** The words that are not options (nor the values of `valueFlags`). */
+function positionalWords(words: readonly ShellWord[], valueFlags: ReadonlySet<string>): ShellWord[] {
+  const out: ShellWord[] = [];
+  let options = true;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (options && v === "--") {
+      options = false;
+      continue;
+    }
+    if (options && v !== null && v.startsWith("-") && v !== "-") {
+      if (valueFlags.has(v)) i++;
+      continue;
+    }
+    out.push(words[i]!);
+  }
+  return out;
+}
+
+/** The home directory `useradd`/`adduser` creates (absolute), or null when it creates none or it can't be told. */
+function createdHome(command: SimpleCommand, name: "useradd" | "adduser"): string | null {
+  const words = command.words.map((w) => w.value);
+  let home: string | null = null;
+  let base = "/home";
+  let user: string | null = null;
+  // useradd creates the home with -m (and by default on distributions whose login.defs
+  // say CREATE_HOME yes); adduser (Debian and busybox) creates it unless told not to.
+  let creates = true;
+  for (let k = 1; k < words.length; k++) {
+    const w = words[k];
+    if (w === null || w === undefined) continue;
+    const eq = w.indexOf("=");
+    const flag = w.startsWith("--") && eq > 0 ? w.slice(0, eq) : w;
+    const inline = w.startsWith("--") && eq > 0 ? w.slice(eq + 1) : null;
+    if (flag === "-M" || flag === "--no-create-home" || (name === "adduser" && flag === "-H")) creates = false;
+    else if (flag === "-d" || flag === "--home-dir" || flag === "--home" || (name === "adduser" && flag === "-h")) {
+      home = inline ?? words[++k] ?? null;
+    } else if (flag === "-b" || flag === "--base-dir") base = inline ?? words[++k] ?? base;
+    else if (
+      /^-[ugGsckKefp]$|^--(uid|gid|groups|shell|comment|skel|key|expiredate|inactive|password|gecos|ingroup|firstuid|lastuid|conf|add_extra_groups|extrausers)$/.test(
+        flag,
+      )
+    ) {
+      if (inline === null) k++;
+    } else if (!w.startsWith("-") && user === null) user = w;
+  }
+  if (!creates) return null;
+  if (home !== null) return home;
+  return user === null ? null : `${base.replace(/\/+$/, "")}/${user}`;
+}

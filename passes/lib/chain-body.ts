@@ -11,7 +11,7 @@
  * in one shell is only the same build when nothing else carried over either.
  */
 import { parseShell, type Command, type ShellScript, type SimpleCommand, type Statement } from "../../src/shell.js";
-import { currentShellCommands, stateEffects } from "../../src/shell-facts.js";
+import { currentShellCommands, STATE_CHANGING_BUILTINS, stateEffects } from "../../src/shell-facts.js";
 import { packageManagerCall } from "./package-managers.js";
 
 /** A simple command found anywhere in a body, subshells and functions included. */
@@ -162,7 +162,81 @@ export function leakedState(script: ShellScript): string[] {
     if (effect.what === "dynamic command" && command && isPathCommand(command)) continue;
     if (!what.includes(effect.what)) what.push(effect.what);
   }
+  for (const extra of moreLeaks(script)) if (!what.includes(extra)) what.push(extra);
   return what;
+}
+
+/** Builtins that assign the variables they are given (`read A`, `getopts ab OPT`, `mapfile -t L`). */
+const ASSIGNING_BUILTINS: ReadonlySet<string> = new Set(["read", "getopts", "mapfile", "readarray"]);
+
+/** `${VAR:=word}`, `${VAR=word}` (also `${a[i]:=x}`): the expansion assigns VAR in the current shell. */
+const ASSIGNING_EXPANSION = /\$\{[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?:?=/;
+/** `$(( v = 1 ))`, `$(( v += 2 ))`, `$(( v++ ))`: arithmetic expansion that assigns. */
+const ASSIGNING_ARITHMETIC = /\$\(\([^)]*([A-Za-z_][A-Za-z0-9_]*\s*(\*\*|[-+*/%&|^]|<<|>>)?=(?!=)|\+\+|--)/;
+
+/**
+ * State changes `stateEffects` does not see: a state-changing builtin behind
+ * `command` (`command cd /tmp`, `command -p export X=1`; `builtin` is
+ * flagged by name already), builtins that assign the variables they name
+ * (`read`, `getopts`, `mapfile`/`readarray`, `printf -v`), and expansions
+ * that assign (`${VAR:=x}`, `$((v=1))`) anywhere in a command of the
+ * current shell. Checked with dash and bash: chained after such a body, the
+ * next command sees the variable (or the new directory); as a separate RUN
+ * it does not.
+ */
+function moreLeaks(script: ShellScript): string[] {
+  const out: string[] = [];
+  const add = (w: string) => {
+    if (!out.includes(w)) out.push(w);
+  };
+  for (const command of currentShellCommands(script.statements)) {
+    const text = script.source.slice(command.start, command.end);
+    if (ASSIGNING_EXPANSION.test(text)) add("${VAR:=…} assignment");
+    if (ASSIGNING_ARITHMETIC.test(text)) add("$((…)) assignment");
+    if (command.kind !== "simple") continue;
+    let words = command.words;
+    const wrapperName = words[0]?.value ?? "";
+    // `command [-p] name …` and `builtin name …` run the builtin in this shell; `command -v/-V` only looks it up.
+    while (words.length > 0 && (words[0]!.value === "command" || words[0]!.value === "builtin")) {
+      const wrapper = words[0]!.value;
+      let i = 1;
+      let lookupOnly = false;
+      while (wrapper === "command" && i < words.length && /^-[pvV]+$/.test(words[i]!.value ?? "")) {
+        if (/[vV]/.test(words[i]!.value!)) lookupOnly = true;
+        i++;
+      }
+      if (wrapper === "command" && words[i]?.value === "--") i++;
+      words = lookupOnly ? [] : words.slice(i);
+      if (wrapper === "command" && words.length > 0 && words[0]!.value === null) add("command with a dynamic name");
+    }
+    const name = words[0]?.value ?? null;
+    if (name === null || words === command.words) {
+      if (name !== null) addAssigning(name, words, add);
+      continue;
+    }
+    if (STATE_CHANGING_BUILTINS.has(name)) add(`${wrapperName} ${name}`);
+    addAssigning(name, words, add);
+  }
+  return out;
+}
+
+function addAssigning(name: string, words: SimpleCommand["words"], add: (w: string) => void): void {
+  if (ASSIGNING_BUILTINS.has(name)) add(name);
+  if (name === "printf") {
+    // Options come before the format: `printf -v VAR fmt …` (bash).
+    for (const w of words.slice(1)) {
+      // A word only known at run time is the format, unless it may be an option (`printf $OPTS …`).
+      if (w.value === null) {
+        if (/^["']?(-|\$)/.test(w.source)) add("printf -v");
+        break;
+      }
+      if (w.value === "--" || !w.value.startsWith("-")) break;
+      if (/^-[^-]*v/.test(w.value)) {
+        add("printf -v");
+        break;
+      }
+    }
+  }
 }
 
 /**
