@@ -15,6 +15,7 @@ import type { BuildContext, Change, Edit, Pass, PassOptions, PassResult, Skip } 
 import { DEBIAN_SLIM_PACKAGES, looksAlpine, resolveAlpineImage, type ImageFamily } from "./lib/alpine-images.js";
 import {
   ALPINE_ONLY_GROUPS,
+  ALPINE_ONLY_USERS,
   ASH_TO_BASH,
   BUSYBOX_APPLETS,
   DEBIAN_BASE_GROUPS,
@@ -37,6 +38,10 @@ const APT_REMOVE_SUFFIX = " && apt-get autoremove -y --purge";
 const APT_CACHE_MOUNTS =
   "--mount=type=cache,target=/var/cache/apt,sharing=locked --mount=type=cache,target=/var/lib/apt/lists,sharing=locked";
 const SU_EXEC_SHIM = " && ln -s /usr/sbin/gosu /usr/local/bin/su-exec";
+const TINI_SHIM = " && ln -sf /usr/bin/tini /sbin/tini";
+const CHROMIUM_SHIM = " && ln -sf /usr/bin/chromium /usr/bin/chromium-browser";
+/** Debian's sshd refuses to start without its privilege separation directory (systemd's tmpfiles create it on a host). */
+const SSHD_DIR = " && mkdir -p /run/sshd";
 
 /** apk options: whether they take a value, and what becomes of them on apt. */
 const APK_OPTIONS: Readonly<
@@ -150,6 +155,10 @@ interface StageState {
   readonly users: Set<string>;
   readonly groupNames: Set<string>;
   implicitSystemIds: boolean;
+  /** Absolute directories known to exist by now (WORKDIR, COPY destinations, mkdir). */
+  readonly dirs: Set<string>;
+  /** Compatibility links already added (a child stage inherits them). */
+  readonly shims: Set<string>;
 }
 
 function cloneState(s: StageState): StageState {
@@ -160,6 +169,8 @@ function cloneState(s: StageState): StageState {
     apkInstalled: new Set(s.apkInstalled),
     users: new Set(s.users),
     groupNames: new Set(s.groupNames),
+    dirs: new Set(s.dirs),
+    shims: new Set(s.shims),
   };
 }
 
@@ -257,27 +268,76 @@ RUN apt-get update && apt-get install -y --no-install-recommends build-essential
 \`\`\`
 
 ## Safety
-Safe only when every step is proven to keep its meaning; otherwise the
-change is unsafe and says why:
-- an apk package with no entry in the table, a version pin (\`pkg=1.2-r0\`)
-  or a repository tag (\`pkg@edge\`), a package list that expands at build
-  time (\`$DEPS\`), or a Debian package that differs (language runtimes whose
-  version follows the distribution, servers whose config layout differs);
+"Unsafe" means unproven, not certain to fail: a change certain to break the
+build is skipped (with the reason), even with \`--unsafe\`.
+
+Translated so the meaning holds (safe):
+- apk's cache and config paths: \`rm\` of anything under \`/var/cache/apk\` or
+  \`/etc/apk\` is dropped (it becomes \`true\` where a comment line in the
+  continuation keeps it from being taken out);
+- Alpine's group \`nobody\` is Debian's \`nogroup\` (both gid 65534): \`chown\`,
+  \`chgrp\`, \`COPY --chown\` and \`USER\` are rewritten;
+- busybox \`adduser\` chowns its home to the user and chmods it 02755 even when
+  it exists, \`useradd --create-home\` leaves an existing one to root: when the
+  home may exist (WORKDIR, COPY or mkdir into it, a directory of Debian's base,
+  a home that expands at build time) \`&& chown USER: HOME && chmod 2755 HOME\`
+  follows;
+- links for paths Alpine's packages have and Debian's lack, for what the pass
+  cannot rewrite (scripts, \`sh -c\` strings, environment values):
+  \`/sbin/tini\` → \`/usr/bin/tini\`, \`su-exec\` → gosu, \`chromium-browser\` →
+  \`chromium\`; and \`mkdir -p /run/sshd\`, without which Debian's sshd does not
+  start (systemd's tmpfiles create it on a host).
+
+Unsafe, and says why:
+- a version pin (\`pkg=1.2-r0\`) or a repository tag (\`pkg@edge\`), a package
+  list that expands at build time (\`$DEPS\`), or a Debian package that differs:
+  language runtimes whose version follows the distribution, servers whose
+  config layout or version moves (nginx, apache2, redis, supervisor, haproxy,
+  mosquitto, lighttpd, postfix, stunnel), openssh-server (Debian generates host
+  keys at install time, so they are baked into the image), docker-cli (Debian
+  only has docker.io, with the daemon);
+- a tag that froze its version with an Alpine release and has none of its own,
+  an alias or a single number (\`golang:alpine3.7\`, \`python:3-alpine3.8\`,
+  \`node:lts-alpine3.19\`): the Debian tag follows the newest version;
 - RUN/CMD syntax busybox ash accepts and Debian's dash rejects
   (\`[[ ]]\`, \`==\` in \`[ ]\`, \`echo -e\`, \`set -o pipefail\`, \`\${v/a/b}\`…);
-- \`pip install\` into Debian's system Python (PEP 668 refuses it);
 - \`apk upgrade\` (→ \`apt-get upgrade -y\`: a different package set);
-- system users/groups created without an explicit id when the stage also
-  uses numeric ids (busybox counts system ids up from 100, Debian down from
-  999), ids or names Debian's base already uses, groups only Alpine has;
+- users or groups only Alpine's base image has (\`guest\`, \`squid\`, \`cron\`,
+  \`wheel\`…) in USER, chown/chgrp, \`COPY --chown\`, su/su-exec/gosu or
+  adduser, unless the Dockerfile creates them; system users/groups created
+  without an explicit id when the stage also uses numeric ids (busybox counts
+  system ids up from 100, Debian down from 999), ids or names Debian's base
+  already uses;
+- extracting an archive into \`/\` (or \`/bin\`, \`/lib\`, \`/sbin\`): \`tar -C /\`,
+  \`cd /\`, WORKDIR \`/\` or no WORKDIR (alpine's and most official images'
+  default is \`/\`), \`ADD x.tar.gz /\`. Debian's \`/bin\`, \`/lib\` and \`/sbin\`
+  are symlinks into \`/usr\` and GNU tar replaces them with directories when
+  the archive has them (s6-overlay's tarballs do);
+- downloads of musl builds: a URL in RUN/ADD, or an ARG/ENV value, naming
+  \`musl\` or \`alpine\` (a musl JDK does not run on glibc);
+- commands on apk's paths whose failure does not fail the RUN (after \`||\`,
+  not last), and \`test\`/\`echo\` naming them;
 - files copied between a converted stage and one that stays as it is
   (binaries built against glibc do not run on musl or \`scratch\`, unless
   the stage builds with \`CGO_ENABLED=0\`);
 - images whose Debian variant differs visibly (php's www-data uid, postgres
   and redis ids), and copied scripts with \`#!/bin/ash\`.
-Skipped: digest-pinned FROMs, \`FROM $VAR\`, images with no known Debian
-twin or tag, \`apk --root/--initdb\`, apk inside subshells or functions, RUNs
-that do not parse.
+
+Skipped (certain to fail, or not translatable):
+- an apk package the table does not know (\`python\`, \`py-pip\`, \`php7-*\`,
+  \`openjdk8-jre\`…): apt-get would stop at "Unable to locate package";
+- a command that uses \`/etc/apk\` or \`/var/cache/apk\` (\`echo … >>
+  /etc/apk/repositories\`, \`sed -i\` on it, \`ls /var/cache/apk\`), \`pip install\`
+  into Debian's system Python (PEP 668 refuses it) and busybox \`date -D\`,
+  when its failure fails the RUN (only \`&&\` around it, in the RUN's last
+  list or under \`set -e\`);
+- digest-pinned FROMs, \`FROM $VAR\`, images with no known Debian twin or tag,
+  \`apk --root/--initdb\`, apk inside subshells or functions, RUNs that do not
+  parse.
+
+Not covered: prebuilt binaries COPYed from the build context into a
+converted stage (usually static Go, but a cgo build made on Alpine is
+musl-linked; nothing in the Dockerfile tells).
 
 ## References
 - guides 001 (Switching to Debian), 003 (musl and wheels), 004 (virtual build deps)
@@ -293,7 +353,12 @@ that do not parse.
 
 type StageKind =
   | { readonly kind: "child"; readonly parent: number }
-  | { readonly kind: "convert"; readonly image: string; readonly family: ImageFamily | null }
+  | {
+      readonly kind: "convert";
+      readonly image: string;
+      readonly family: ImageFamily | null;
+      readonly unsafe: string | undefined;
+    }
   | { readonly kind: "refuse"; readonly reason: string }
   | { readonly kind: "variable" }
   | { readonly kind: "other" };
@@ -306,7 +371,9 @@ function classify(file: ParsedDockerfile, stage: Stage, release: string): StageK
   if (parent >= 0) return { kind: "child", parent };
   if (image.includes("$")) return { kind: "variable" };
   const resolved = resolveAlpineImage(image, release);
-  if (resolved.kind === "convert") return { kind: "convert", image: resolved.image, family: resolved.family };
+  if (resolved.kind === "convert") {
+    return { kind: "convert", image: resolved.image, family: resolved.family, unsafe: resolved.unsafe };
+  }
   if (resolved.kind === "refuse") return { kind: "refuse", reason: resolved.reason };
   return { kind: "other" };
 }
@@ -472,8 +539,11 @@ function convertFile(c: Converter): PassResult {
             users: new Set(),
             groupNames: new Set(),
             implicitSystemIds: false,
+            dirs: new Set(),
+            shims: new Set(),
           };
           if (k.family?.unsafe) unsafe.push(k.family.unsafe);
+          if (k.unsafe) unsafe.push(k.unsafe);
           moves.push(`${stage.image} → ${k.image}`);
         } else {
           const p = (kinds[i] as { parent: number }).parent;
@@ -678,13 +748,61 @@ function convertStage(c: Converter, stage: Stage, newImage: string | null, state
         break;
       }
       case "USER": {
-        if (/(^|:)\d+($|:)/.test(node.args[0]?.value ?? "")) numericIds = true;
+        const arg = node.args[0];
+        if (/(^|:)\d+($|:)/.test(arg?.value ?? "")) numericIds = true;
+        if (arg && !arg.value.includes("$") && node.args.length === 1) {
+          const r = ownerSpec(arg.value, state, false);
+          if (r.rewrite !== null) edits.push({ start: arg.start, end: arg.end, newText: r.rewrite });
+          for (const u of r.unsafe) unsafe.push(`USER at line ${node.line}: ${u}`);
+        }
+        break;
+      }
+      case "WORKDIR": {
+        const dir = contextAt(file, node).workdir;
+        const arg = node.args[0]?.value;
+        if (arg !== undefined) {
+          const resolved = arg.startsWith("/") ? arg : dir === null ? null : joinPath(dir, arg);
+          if (resolved !== null) addDir(state.dirs, resolved);
+        }
         break;
       }
       case "COPY":
       case "ADD": {
         const chown = node.flags.find((f) => f.name === "chown");
         if (chown?.value && /(^|:)\d+($|:)/.test(chown.value)) numericIds = true;
+        if (chown?.value && !chown.value.includes("$")) {
+          const r = ownerSpec(chown.value, state, false);
+          const flagText = file.text.slice(chown.start, chown.end);
+          if (r.rewrite !== null && flagText === `--chown=${chown.value}`) {
+            edits.push({ start: chown.start, end: chown.end, newText: `--chown=${r.rewrite}` });
+          } else if (r.rewrite !== null) {
+            unsafe.push(`${node.keyword} at line ${node.line}: group nobody is nogroup on Debian`);
+          }
+          for (const u of r.unsafe) unsafe.push(`${node.keyword} at line ${node.line}: ${u}`);
+        }
+        const args = node.execArgs ?? node.args.map((a) => a.value);
+        const dest = args[args.length - 1];
+        if (dest !== undefined && args.length >= 2) {
+          const workdir = contextAt(file, node).workdir;
+          const resolved = dest.startsWith("/") ? dest : workdir === null ? null : joinPath(workdir, dest);
+          if (resolved !== null) addDir(state.dirs, resolved);
+          const archives = args
+            .slice(0, -1)
+            .filter(
+              (a) => !/^[a-z]+:\/\//i.test(a) && /\.(tar|tgz|tbz2?|txz|tar\.(gz|bz2|xz|zst|lz|lzma|Z))$/i.test(a),
+            );
+          const fromStage = node.flags.some((f) => f.name === "from");
+          if (
+            node.keyword === "ADD" &&
+            !fromStage &&
+            archives.length > 0 &&
+            (resolved === null || ROOT_DIRS.has(normalizeDir(resolved)))
+          ) {
+            unsafe.push(
+              `ADD at line ${node.line} unpacks ${archives[0]} into ${resolved ?? dest}: Debian's /bin, /lib and /sbin are symlinks into /usr, which an archive with those directories replaces`,
+            );
+          }
+        }
         break;
       }
       case "ONBUILD": {
@@ -710,6 +828,29 @@ function convertStage(c: Converter, stage: Stage, newImage: string | null, state
   }
   if (suExecSite && (scripts.unknown || scripts.texts.some((s) => s.text.includes("su-exec")))) {
     suExecSite.suffix += SU_EXEC_SHIM;
+  }
+  // Paths Alpine's packages have and Debian's lack, for what the pass cannot
+  // rewrite (scripts, sh -c strings, environment values): links or the
+  // directory the Debian program needs.
+  const stageText = stage.instructions.map((n) => file.text.slice(n.start, n.end)).join("\n");
+  const addShim = (pkg: string, shim: string, wanted: boolean) => {
+    if (!wanted || state.shims.has(shim)) return;
+    const site = installs.find((s) => !s.virtual && s.names.includes(pkg));
+    if (!site) return;
+    site.suffix += shim;
+    state.shims.add(shim);
+  };
+  addShim(
+    "tini",
+    TINI_SHIM,
+    scripts.unknown || scripts.texts.some((s) => s.text.includes("/sbin/tini")) || stageText.includes("/sbin/tini"),
+  );
+  addShim("chromium", CHROMIUM_SHIM, true);
+  addShim("openssh-server", SSHD_DIR, true);
+
+  // Prebuilt musl binaries: downloads (or ARG/ENV values) naming musl or Alpine builds.
+  for (const what of muslDownloads(file, stage)) {
+    unsafe.push(`${what}: a musl (Alpine) build does not run on Debian's glibc`);
   }
 
   // ca-certificates: every Alpine image has the CA bundle; some Debian images
@@ -907,9 +1048,20 @@ function convertRun(
     }
     for (const m of text.matchAll(/(?:^|[\s;&|(])([a-z0-9]+)(?=\s)/g)) useCommand(m[1]!, node.start, false);
   }
-  const env = contextAt(file, node).env;
+  const context = contextAt(file, node);
+  const env = context.env;
   let venv = env.has("VIRTUAL_ENV") || /venv|virtualenv/.test(env.get("PATH") ?? "");
   const lineOf = `RUN at line ${node.line}`;
+  // The directory commands run in: WORKDIR, then top-level `cd`. Without a
+  // WORKDIR the image's own applies, which is / for alpine and most official images.
+  let cwd: string | null = context.workdir ?? (state.family === null ? "/" : null);
+  let errexit = false;
+  let apkDirMade = false;
+  /** A failure this command certainly has on Debian: skip the group when it fails the RUN, else unsafe. */
+  const fails = (site: Site, reason: string) => {
+    if (failureFailsRun(site, errexit)) throw new Refusal(node.start, `${reason}; the RUN would fail`);
+    unsafe.push(reason);
+  };
 
   for (const site of sites) {
     const command = site.command;
@@ -958,19 +1110,63 @@ function convertRun(
       const bare = !words[0]!.value?.includes("/");
       const breaks = words.some((w) => w.value === "--break-system-packages") || env.has("PIP_BREAK_SYSTEM_PACKAGES");
       if (systemPython && bare && !venv && !breaks) {
-        unsafe.push(
+        fails(
+          site,
           `${lineOf}: pip install into Debian's system Python is refused (PEP 668, externally-managed-environment)`,
         );
       }
     }
+    if (
+      site.topLevel &&
+      name === "set" &&
+      words.some((w) => /^-[a-z]*e/.test(w.value ?? "") || w.value === "errexit")
+    ) {
+      errexit = true;
+    }
+    if (site.topLevel && name === "cd") {
+      const to = words[1]?.value ?? null;
+      cwd = to === null ? null : to.startsWith("/") ? to : cwd === null ? null : joinPath(cwd, to);
+    }
+    if (name === "mkdir") {
+      for (const w of words.slice(1)) {
+        if (w.value === null || w.value.startsWith("-")) continue;
+        const dir = w.value.startsWith("/") ? w.value : cwd === null ? null : joinPath(cwd, w.value);
+        if (dir !== null) addDir(state.dirs, dir);
+      }
+    }
+    if (name !== null && basename(name) === "tar") {
+      const into = tarExtractDir(words, cwd);
+      if (into !== undefined && (into === null || ROOT_DIRS.has(normalizeDir(into)))) {
+        unsafe.push(
+          `${lineOf} extracts an archive into ${into ?? "a directory that may be /"}: Debian's /bin, /lib and /sbin are symlinks into /usr, which tar replaces with directories when the archive has them`,
+        );
+      }
+    }
+    if (name === "date" && words.slice(1).some((w) => /^-[A-Za-z]*D/.test(w.value ?? ""))) {
+      fails(site, `${lineOf}: busybox date -D (input format) is not an option of GNU date`);
+    }
+    checkOwners(site, state, lineOf, node, edits, unsafe);
+    // Alpine's package directories do not exist on Debian.
+    const apkWords = words.slice(1).filter((w) => w.value !== null && APK_PATH.test(w.value));
+    const apkRedirects = command.redirects.filter((r) => r.target !== null && APK_PATH.test(r.target));
     if (name === "rm") {
       const r = dropApkCacheCleanup(file, node, site);
       if (r) edits.push(...r);
+    } else if (name === "mkdir" && apkWords.length > 0) {
+      if (words.some((w) => w.value === "-p" || /^-[a-z]*p/.test(w.value ?? ""))) apkDirMade = true;
+      else fails(site, `${lineOf}: mkdir ${apkWords[0]!.value} needs Alpine's /etc/apk or /var/cache/apk`);
+    } else if (apkWords.length > 0 || apkRedirects.length > 0) {
+      const path = apkWords[0]?.value ?? apkRedirects[0]!.target;
+      const reason = `${lineOf}: ${name ?? "a command"} uses ${path}, which does not exist on Debian`;
+      const harmless = apkRedirects.length === 0 && (name === "echo" || name === "printf");
+      if (name === "test" || name === "[" || harmless || apkDirMade) unsafe.push(reason);
+      else fails(site, reason);
+    } else {
+      const touchesApkConfig =
+        words.some((w) => w.value?.includes("/etc/apk") || w.value?.includes("alpinelinux.org")) ||
+        command.redirects.some((r) => r.target?.includes("/etc/apk"));
+      if (touchesApkConfig) unsafe.push(`${lineOf} edits Alpine's package configuration (/etc/apk)`);
     }
-    const touchesApkConfig =
-      words.some((w) => w.value?.includes("/etc/apk") || w.value?.includes("alpinelinux.org")) ||
-      command.redirects.some((r) => r.target?.includes("/etc/apk"));
-    if (touchesApkConfig && name !== "rm") unsafe.push(`${lineOf} edits Alpine's package configuration (/etc/apk)`);
     if (/alpine-release/.test(script.source.slice(command.start, command.end))) {
       unsafe.push(`${lineOf} reads /etc/alpine-release`);
     }
@@ -1052,18 +1248,35 @@ function removeOrReplace(file: ParsedDockerfile, node: InstructionNode, site: Si
   return { ...range, newText: replacement };
 }
 
-/** `rm -rf /var/cache/apk/*`: apk's cache does not exist on Debian. */
+/** Paths of apk's configuration and cache, which do not exist on Debian. */
+const APK_PATH = /^\/(var\/cache\/apk|etc\/apk)(\/|$)/;
+
+/**
+ * `rm -rf /var/cache/apk/*`: apk's cache does not exist on Debian, and
+ * without -f rm would fail on it. The command goes (or becomes `true` when
+ * a comment line in the continuation keeps it from being taken out).
+ */
 function dropApkCacheCleanup(file: ParsedDockerfile, node: InstructionNode, site: Site): Edit[] | null {
   const words = site.command.words;
-  const isApkCache = (v: string | null) => v !== null && /^\/(var\/cache\/apk|etc\/apk\/cache)(\/\*?)?$/.test(v);
   const targets = words.slice(1).filter((w) => w.value === null || !w.value.startsWith("-"));
-  const apk = targets.filter((w) => isApkCache(w.value));
+  const apk = targets.filter((w) => w.value !== null && APK_PATH.test(w.value));
   if (apk.length === 0) return null;
-  if (apk.length === targets.length) {
-    const removal = removeCommandEdit(file, node, site);
-    return removal ? [removal] : null;
-  }
+  if (apk.length === targets.length) return [removeOrReplace(file, node, site, "true")];
   return removeWords(file, node, site.command, new Set(apk.map((w) => words.indexOf(w))));
+}
+
+/**
+ * Whether this command failing fails the RUN: it runs unconditionally (only
+ * \`&&\` before it), nothing but \`&&\` follows it, it is the last command of
+ * a pipeline at the top level, and its and-or list is the RUN's last (or
+ * \`set -e\` is on).
+ */
+function failureFailsRun(site: Site, errexit: boolean): boolean {
+  if (!site.topLevel || site.pipeline.negated || site.statement.background) return false;
+  const commands = site.pipeline.commands;
+  if (commands[commands.length - 1] !== site.command) return false;
+  if (site.andOr.ops.some((op) => op !== "&&")) return false;
+  return errexit || site.siblings[site.siblings.length - 1] === site.statement;
 }
 
 // --- apk ------------------------------------------------------------------
@@ -1202,6 +1415,11 @@ function convertApk(
       for (const word of operands) {
         const out: string[] = [];
         if (word.value === null) {
+          // `openjdk8-jre="$VERSION"`: the name itself is literal.
+          const literal = /^([a-z0-9][a-z0-9._+-]*)[=~<>]/.exec(word.source)?.[1];
+          if (literal !== undefined && !aptEquivalent(literal)) {
+            throw new Refusal(node.start, `${lineOf}: no known Debian package for apk package ${literal}`);
+          }
           unsafe.push(
             `${lineOf}: the package list ${word.source} expands at build time, so its names are not translated`,
           );
@@ -1218,8 +1436,8 @@ function convertApk(
           const eq = aptEquivalent(name);
           state.apkInstalled.add(name);
           if (!eq) {
-            unsafe.push(`no known Debian package for apk package ${name} (kept as written)`);
-            out.push(name);
+            // apt-get install would stop at "Unable to locate package".
+            throw new Refusal(node.start, `${lineOf}: no known Debian package for apk package ${name}`);
           } else {
             if (eq.unsafe) unsafe.push(`${name}: ${eq.unsafe}`);
             out.push(...eq.debian);
@@ -1280,8 +1498,8 @@ function convertApk(
           throw new Refusal(node.start, `${lineOf}: apk del ${word.value}: no such virtual group installed earlier`);
         } else {
           const eq = aptEquivalent(apkPackageName(word.value).name);
-          const debian = eq ? eq.debian : [apkPackageName(word.value).name];
-          if (!eq) unsafe.push(`no known Debian package for apk package ${word.value} (kept as written)`);
+          if (!eq) throw new Refusal(node.start, `${lineOf}: no known Debian package for apk package ${word.value}`);
+          const debian = eq.debian;
           for (const n of debian) {
             if (state.preinstalled?.has(n)) continue;
             if (!state.installed.has(n)) {
@@ -1361,5 +1579,227 @@ function convertUserCommand(
   if (t.implicitSystemId) state.implicitSystemIds = true;
   const range = removableRange(file, node, words[0]!.start, words[words.length - 1]!.end);
   if (!range) throw new Refusal(node.start, `${lineOf}: ${which} spans comment lines; not translated`);
-  return { edits: [{ ...range, newText: t.text }], unsafe };
+  let text = t.text;
+  // busybox chowns the home to the user and chmods it 02755 even when it
+  // exists; useradd --create-home leaves an existing directory as it is.
+  const home = t.home;
+  const homeExists =
+    home !== undefined &&
+    (home.path === null ||
+      DEBIAN_BASE_DIRS.has(normalizeDir(home.path)) ||
+      [...state.dirs].some((d) => d === normalizeDir(home.path!) || d.startsWith(`${normalizeDir(home.path!)}/`)));
+  if (home && homeExists) {
+    if (site.pipeline.commands.length > 1 || site.pipeline.negated || site.statement.background) {
+      unsafe.push(`${lineOf}: adduser takes over its existing home ${home.source}, which useradd does not`);
+    } else {
+      text += ` && chown ${home.user}: ${home.source} && chmod 2755 ${home.source}`;
+      if (site.index > 0 && site.andOr.ops[site.index - 1] === "||") text = `{ ${text}; }`;
+    }
+  }
+  if (home?.path) addDir(state.dirs, home.path);
+  return { edits: [{ ...range, newText: text }], unsafe };
+}
+
+// --- paths and owners -----------------------------------------------------------
+
+/** Extracting an archive here can replace one of Debian's merged-/usr symlinks (/bin → usr/bin…). */
+const ROOT_DIRS: ReadonlySet<string> = new Set(["/", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]);
+
+/**
+ * Directories debian:bookworm-slim has: busybox adduser chowns a home that
+ * exists, useradd --create-home leaves it to root.
+ */
+const DEBIAN_BASE_DIRS: ReadonlySet<string> = new Set([
+  "/",
+  "/root",
+  "/home",
+  "/tmp",
+  "/opt",
+  "/srv",
+  "/mnt",
+  "/media",
+  "/run",
+  "/etc",
+  "/usr",
+  "/usr/bin",
+  "/usr/sbin",
+  "/usr/lib",
+  "/usr/share",
+  "/usr/src",
+  "/usr/local",
+  "/usr/local/bin",
+  "/usr/local/lib",
+  "/usr/local/share",
+  "/usr/local/src",
+  "/var",
+  "/var/lib",
+  "/var/cache",
+  "/var/log",
+  "/var/tmp",
+  "/var/spool",
+  "/var/mail",
+  "/var/opt",
+  "/var/local",
+  "/var/backups",
+]);
+
+function normalizeDir(path: string): string {
+  const parts: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return `/${parts.join("/")}`;
+}
+
+function joinPath(base: string, rel: string): string {
+  return normalizeDir(`${base}/${rel}`);
+}
+
+/** Record a directory and its parents as existing. */
+function addDir(dirs: Set<string>, path: string): void {
+  if (/[$*?[]/.test(path)) return;
+  let dir = normalizeDir(path);
+  for (;;) {
+    dirs.add(dir);
+    if (dir === "/") break;
+    dir = dir.slice(0, dir.lastIndexOf("/")) || "/";
+  }
+}
+
+/**
+ * Where `tar` extracts: undefined when it does not extract, null when the
+ * directory is not known, else the directory (`-C`, `--directory`, or cwd).
+ */
+function tarExtractDir(words: readonly ShellWord[], cwd: string | null): string | null | undefined {
+  let extract = false;
+  let dir: string | null | undefined;
+  for (let i = 1; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) continue;
+    if (i === 1 && /^[A-Za-z]+$/.test(v)) {
+      // Old-style bundled options (`tar xzf file`).
+      if (v.includes("x")) extract = true;
+      continue;
+    }
+    if (v === "--extract" || v === "--get") extract = true;
+    else if (v === "-C" || v === "--directory") dir = words[++i]?.value ?? null;
+    else if (v.startsWith("--directory=")) dir = v.slice("--directory=".length);
+    else if (/^-[A-Za-z]+$/.test(v)) {
+      if (v.includes("x")) extract = true;
+      const c = v.indexOf("C");
+      if (c > 0) dir = c === v.length - 1 ? (words[++i]?.value ?? null) : v.slice(c + 1);
+    }
+  }
+  if (!extract) return undefined;
+  if (dir === undefined) return cwd;
+  if (dir === null) return null;
+  return dir.startsWith("/") ? dir : cwd === null ? null : joinPath(cwd, dir);
+}
+
+/**
+ * An owner spec (`user[:group]`, or a group for chgrp) in a converted
+ * stage: Alpine's `nobody` group is Debian's `nogroup` (both gid 65534),
+ * which is rewritten; other users and groups only Alpine's base has are unsafe.
+ */
+function ownerSpec(spec: string, state: StageState, groupOnly: boolean): { rewrite: string | null; unsafe: string[] } {
+  const unsafe: string[] = [];
+  let user = "";
+  let sep = "";
+  let group = "";
+  if (groupOnly) group = spec;
+  else if (spec === "nobody.nobody") [user, sep, group] = ["nobody", ".", "nobody"];
+  else {
+    const colon = spec.indexOf(":");
+    if (colon < 0) user = spec;
+    else [user, sep, group] = [spec.slice(0, colon), ":", spec.slice(colon + 1)];
+  }
+  if (ALPINE_ONLY_USERS.has(user) && !state.users.has(user)) {
+    unsafe.push(`user ${user} exists in Alpine's base image but not in Debian's`);
+  }
+  let rewrite: string | null = null;
+  if (group === "nobody" && !state.groupNames.has("nobody")) {
+    rewrite = `${user}${sep}nogroup`;
+  } else if (ALPINE_ONLY_GROUPS.has(group) && !state.groupNames.has(group)) {
+    unsafe.push(`group ${group} exists in Alpine's base image but not in Debian's`);
+  }
+  return { rewrite, unsafe };
+}
+
+/** Owner arguments of chown/chgrp/su-exec/gosu/su, and users created by useradd/groupadd. */
+function checkOwners(
+  site: Site,
+  state: StageState,
+  lineOf: string,
+  node: InstructionNode,
+  edits: Edit[],
+  unsafe: string[],
+): void {
+  const name = site.command.name === null ? "" : basename(site.command.name);
+  const words = site.command.words;
+  const last = words[words.length - 1]?.value;
+  if (name === "useradd" && last) state.users.add(last);
+  if (name === "groupadd" && last) state.groupNames.add(last);
+  let spec: ShellWord | undefined;
+  if (name === "chown" || name === "chgrp") {
+    if (words.some((w) => w.value?.startsWith("--reference"))) return;
+    spec = words.slice(1).find((w) => w.value === null || !w.value.startsWith("-"));
+  } else if (name === "su-exec" || name === "gosu") {
+    spec = words[1];
+  } else if (name === "su") {
+    for (let i = 1; i < words.length; i++) {
+      const v = words[i]!.value;
+      if (v === null) break;
+      if (["-c", "-s", "-g", "-G", "--command", "--shell", "--group", "--supp-group"].includes(v)) {
+        i++;
+        continue;
+      }
+      if (v.startsWith("-")) continue;
+      spec = words[i];
+      break;
+    }
+  }
+  if (spec?.value == null) return;
+  const r = ownerSpec(spec.value, state, name === "chgrp");
+  if (r.rewrite !== null) edits.push(replaceSpan(node, spec, r.rewrite));
+  for (const u of r.unsafe) unsafe.push(`${lineOf}: ${u}`);
+}
+
+// --- prebuilt binaries ------------------------------------------------------------
+
+const MUSL_HINT = /musl|alpine/i;
+const URL_PATTERN = /[a-z][a-z0-9+.-]*:\/\/[^\s"'`)]+/gi;
+
+/**
+ * Downloads in a stage that name a musl or Alpine build: URLs in RUN/ADD,
+ * and ARG/ENV values (the stage's own or global ARGs it uses). Alpine's own
+ * package mirrors are left to the /etc/apk checks.
+ */
+function muslDownloads(file: ParsedDockerfile, stage: Stage): string[] {
+  const found: string[] = [];
+  const firstFrom = file.stages[0]?.from.start ?? 0;
+  const globalArgs = file.instructions.filter((n) => n.keyword === "ARG" && n.end <= firstFrom);
+  const stageText = stage.instructions.map((n) => file.text.slice(n.start, n.end)).join("\n");
+  const urls = (text: string) =>
+    [...text.matchAll(URL_PATTERN)].map((m) => m[0]).filter((u) => MUSL_HINT.test(u) && !/alpinelinux\.org/i.test(u));
+  for (const node of stage.instructions) {
+    const text = file.text.slice(node.start, node.end);
+    if (node.keyword === "RUN" || node.keyword === "ADD") {
+      for (const u of urls(text)) found.push(`${node.keyword} at line ${node.line} downloads ${u}`);
+    }
+    if ((node.keyword === "ARG" || node.keyword === "ENV") && /musl/i.test(text)) {
+      found.push(`${node.keyword} at line ${node.line} names a musl build`);
+    } else if (node.keyword === "ARG" || node.keyword === "ENV") {
+      for (const u of urls(text)) found.push(`${node.keyword} at line ${node.line} holds ${u}`);
+    }
+  }
+  for (const node of globalArgs) {
+    const text = file.text.slice(node.start, node.end);
+    const name = /^\s*ARG\s+([A-Za-z_][A-Za-z0-9_]*)/i.exec(text)?.[1];
+    if (!name || !new RegExp(`\\$\\{?${name}\\b`).test(stageText)) continue;
+    if (/musl/i.test(text) || urls(text).length > 0)
+      found.push(`ARG ${name} (line ${node.line}) names a musl or Alpine download`);
+  }
+  return found;
 }

@@ -22,6 +22,13 @@ export type UserCommandTranslation =
       readonly ids: readonly number[];
       /** Whether it lets the system pick a system uid/gid (busybox counts up from 100, Debian down from 999). */
       readonly implicitSystemId: boolean;
+      /**
+       * adduser only: the home directory busybox creates, then chowns to the
+       * user and chmods 02755 even when it already exists (useradd
+       * --create-home leaves an existing directory as it is). `path` is null
+       * when it expands at build time.
+       */
+      readonly home?: { readonly path: string | null; readonly source: string; readonly user: string };
     }
   | { readonly ok: false; readonly reason: string };
 
@@ -193,6 +200,12 @@ export function translateAdduser(words: readonly ShellWord[]): UserCommandTransl
   const gecos = values.get("g");
   if (gecos) parts.push("--comment", gecos.source);
   parts.push(user.source);
+  const homeSource = home
+    ? home.source
+    : user.value !== null
+      ? shellQuote(`/home/${user.value}`)
+      : `/home/${user.source}`;
+  const homePath = home ? home.value : user.value !== null ? `/home/${user.value}` : null;
   return {
     ok: true,
     text: parts.join(" "),
@@ -201,6 +214,7 @@ export function translateAdduser(words: readonly ShellWord[]): UserCommandTransl
     usesGroups,
     ids: numericId(uid),
     implicitSystemId: system && !uid,
+    ...(noHome ? {} : { home: { path: homePath, source: homeSource, user: user.source } }),
   };
 }
 
@@ -301,6 +315,29 @@ export const DEBIAN_BASE_GROUPS: ReadonlyMap<string, number> = new Map([
   ["games", 60],
   ["users", 100],
   ["nogroup", 65534],
+]);
+
+/**
+ * Users Alpine's base image has (alpine-baselayout's /etc/passwd) and
+ * Debian's lacks: `USER guest` or `chown squid` would fail there.
+ */
+export const ALPINE_ONLY_USERS: ReadonlySet<string> = new Set([
+  "adm",
+  "shutdown",
+  "halt",
+  "operator",
+  "postmaster",
+  "cron",
+  "ftp",
+  "sshd",
+  "at",
+  "squid",
+  "xfs",
+  "cyrus",
+  "vpopmail",
+  "ntp",
+  "smmsp",
+  "guest",
 ]);
 
 /** Groups Alpine's base image has and Debian's lacks (a `-G wheel` would fail there). */

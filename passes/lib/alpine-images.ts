@@ -330,7 +330,13 @@ export const DEBIAN_SLIM_PACKAGES: readonly string[] = [
 ];
 
 export type ImageResolution =
-  | { readonly kind: "convert"; readonly image: string; readonly family: ImageFamily | null }
+  | {
+      readonly kind: "convert";
+      readonly image: string;
+      readonly family: ImageFamily | null;
+      /** Set when the Debian tag may carry another version than the Alpine one (a frozen alpineX.Y tag). */
+      readonly unsafe?: string;
+    }
   | { readonly kind: "refuse"; readonly reason: string }
   /** Not an Alpine-based reference at all. */
   | { readonly kind: "other" };
@@ -406,6 +412,9 @@ function versionSupported(version: string, tracks: readonly Track[], patchTags: 
  * The Debian reference for an Alpine-based one, or why there is none.
  * `ref` is the FROM image as written (no variables).
  */
+/** Images whose major version is a release line (node 20, postgres 16): a major tag does not float across them. */
+const MAJOR_IS_RELEASE_LINE: ReadonlySet<string> = new Set(["node", "postgres"]);
+
 export function resolveAlpineImage(ref: string, release: string): ImageResolution {
   if (!looksAlpine(ref)) return { kind: "other" };
   const parsed = parseRef(ref);
@@ -433,6 +442,7 @@ export function resolveAlpineImage(ref: string, release: string): ImageResolutio
   const m = /^(?:(.*)-)?alpine(\d+(?:\.\d+)*)?(?:-([a-z]+))?$/.exec(tag);
   if (!m) return { kind: "refuse", reason: `${ref}: tag shape not recognised` };
   const before = m[1] ?? "";
+  const alpineRelease = m[2] ?? null;
   const suffix = m[3] ?? "";
   if (suffix !== "" && !family.suffixes.includes(suffix)) {
     return { kind: "refuse", reason: `${ref}: the -${suffix} variant has no Debian twin` };
@@ -459,5 +469,22 @@ export function resolveAlpineImage(ref: string, release: string): ImageResolutio
     return { kind: "refuse", reason: `${ref}: no ${release} tag is known for ${name} ${version}` };
   }
   const debianTag = family.debianTag(version, variant, suffix, release);
-  return { kind: "convert", image: `${parsed.prefix}${parsed.name}:${debianTag}`, family };
+  const image = `${parsed.prefix}${parsed.name}:${debianTag}`;
+  // `golang:alpine3.7`, `python:3-alpine3.8`: the tag stopped moving with that
+  // Alpine release, so its version is frozen in the past while the Debian
+  // tag follows the newest one. A major version is a release line only for
+  // images whose majors are (node, postgres).
+  const floating =
+    version === "" ||
+    data.aliases.includes(version) ||
+    (!version.includes(".") && !MAJOR_IS_RELEASE_LINE.has(family.repository));
+  if (alpineRelease !== null && floating) {
+    return {
+      kind: "convert",
+      image,
+      family,
+      unsafe: `${ref} froze ${name}${version === "" ? "" : ` ${version}`} at the version current with Alpine ${alpineRelease}, while ${image} follows the newest one`,
+    };
+  }
+  return { kind: "convert", image, family };
 }

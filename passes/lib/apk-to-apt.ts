@@ -29,6 +29,9 @@ export const APT_TABLE_RELEASE = "bookworm";
 
 const same = (name: string): AptEquivalent => ({ debian: [name] });
 
+const SSHD_UNSAFE =
+  "Debian's openssh-server generates host keys at install time, so they are baked into the image (Alpine's leaves them to ssh-keygen -A at start), and its sshd_config differs (PAM, includes)";
+
 export const APK_TO_APT: Readonly<Record<string, AptEquivalent>> = {
   // --- C toolchain and build tools -------------------------------------
   "build-base": { debian: ["build-essential"], note: "Alpine's meta package for gcc, g++, make, libc headers" },
@@ -148,11 +151,19 @@ export const APK_TO_APT: Readonly<Record<string, AptEquivalent>> = {
   tcpdump: same("tcpdump"),
   nmap: same("nmap"),
   "nmap-ncat": { debian: ["ncat"] },
-  openssh: { debian: ["openssh-client", "openssh-server"], note: "Alpine's openssh is client and server" },
+  openssh: {
+    debian: ["openssh-client", "openssh-server"],
+    note: "Alpine's openssh is client and server; the pass adds mkdir -p /run/sshd (Debian's sshd needs it)",
+    unsafe: SSHD_UNSAFE,
+  },
   "openssh-client": same("openssh-client"),
   "openssh-client-default": { debian: ["openssh-client"] },
   "openssh-keygen": { debian: ["openssh-client"] },
-  "openssh-server": same("openssh-server"),
+  "openssh-server": {
+    debian: ["openssh-server"],
+    note: "the pass adds mkdir -p /run/sshd (Debian's sshd needs it)",
+    unsafe: SSHD_UNSAFE,
+  },
   sshpass: same("sshpass"),
   sudo: same("sudo"),
   shadow: { debian: [], note: "useradd/groupadd/usermod come with Debian's passwd package, always installed" },
@@ -188,7 +199,10 @@ export const APK_TO_APT: Readonly<Record<string, AptEquivalent>> = {
   ghostscript: same("ghostscript"),
   "poppler-utils": same("poppler-utils"),
   "tesseract-ocr": same("tesseract-ocr"),
-  chromium: same("chromium"),
+  chromium: {
+    debian: ["chromium"],
+    note: "the binary is /usr/bin/chromium (Alpine: chromium-browser); the pass adds a chromium-browser symlink",
+  },
   mercurial: same("mercurial"),
   subversion: same("subversion"),
   "openldap-clients": { debian: ["ldap-utils"] },
@@ -214,12 +228,26 @@ export const APK_TO_APT: Readonly<Record<string, AptEquivalent>> = {
     debian: ["supervisor"],
     unsafe: "Debian's supervisor reads /etc/supervisor/supervisord.conf, Alpine's /etc/supervisord.conf",
   },
-  haproxy: same("haproxy"),
+  haproxy: {
+    debian: ["haproxy"],
+    unsafe:
+      "Debian bookworm's haproxy is 2.6, while the Alpine release may ship another version (1.x directives such as reqadd were removed in 2.1)",
+  },
   rsyslog: same("rsyslog"),
   logrotate: same("logrotate"),
-  mosquitto: same("mosquitto"),
-  lighttpd: same("lighttpd"),
-  postfix: same("postfix"),
+  mosquitto: {
+    debian: ["mosquitto"],
+    unsafe:
+      "Debian's mosquitto reads /etc/mosquitto/mosquitto.conf with conf.d includes and may be another major version than Alpine's",
+  },
+  lighttpd: {
+    debian: ["lighttpd"],
+    unsafe: "Debian's lighttpd lays out /etc/lighttpd differently (conf-enabled) and runs as www-data",
+  },
+  postfix: {
+    debian: ["postfix"],
+    unsafe: "Debian's postfix is configured through debconf at install time, Alpine's is not",
+  },
   certbot: same("certbot"),
   tor: same("tor"),
   "ruby-rake": { debian: ["rake"] },
@@ -228,7 +256,10 @@ export const APK_TO_APT: Readonly<Record<string, AptEquivalent>> = {
   doxygen: same("doxygen"),
   valgrind: same("valgrind"),
   "mosquitto-clients": same("mosquitto-clients"),
-  stunnel: { debian: ["stunnel4"] },
+  stunnel: {
+    debian: ["stunnel4"],
+    unsafe: "Debian's stunnel4 runs as user stunnel4 (Alpine: stunnel), so a config with setuid = stunnel breaks",
+  },
   parallel: same("parallel"),
   sysstat: same("sysstat"),
   aria2: same("aria2"),
@@ -241,7 +272,11 @@ export const APK_TO_APT: Readonly<Record<string, AptEquivalent>> = {
   "py3-dateutil": { debian: ["python3-dateutil"] },
   "py3-tz": { debian: ["python3-tz"] },
   "python3-tkinter": { debian: ["python3-tk"] },
-  "docker-cli": { debian: ["docker.io"], note: "Debian packages the CLI with the engine" },
+  "docker-cli": {
+    debian: ["docker.io"],
+    note: "Debian packages the CLI with the engine",
+    unsafe: "Debian has no CLI-only Docker package: docker.io also installs the daemon, containerd and runc",
+  },
 
   // --- language runtimes (their versions differ between distributions) --
   python3: {
@@ -329,7 +364,7 @@ export const APK_TO_APT: Readonly<Record<string, AptEquivalent>> = {
   "mariadb-libs": { debian: ["libmariadb3"] },
   "jpeg-dev": { debian: ["libjpeg-dev"] },
   "libjpeg-turbo-dev": { debian: ["libjpeg62-turbo-dev"] },
-  "libjpeg-turbo": { debian: ["libjpeg62-turbo"] },
+  "libjpeg-turbo": { debian: ["libjpeg62-turbo", "libturbojpeg0"], note: "libjpeg and libturbojpeg" },
   libjpeg: { debian: ["libjpeg62-turbo"] },
   "libpng-dev": same("libpng-dev"),
   libpng: { debian: ["libpng16-16"] },
@@ -354,7 +389,10 @@ export const APK_TO_APT: Readonly<Record<string, AptEquivalent>> = {
   "cairo-dev": { debian: ["libcairo2-dev"] },
   cairo: { debian: ["libcairo2"] },
   "pango-dev": { debian: ["libpango1.0-dev"] },
-  pango: { debian: ["libpango-1.0-0"] },
+  pango: {
+    debian: ["libpango-1.0-0", "libpangoft2-1.0-0", "libpangocairo-1.0-0", "libpangoxft-1.0-0"],
+    note: "Alpine's pango ships libpango, libpangoft2, libpangocairo and libpangoxft; Debian splits them",
+  },
   "giflib-dev": { debian: ["libgif-dev"] },
   "libxcb-dev": { debian: ["libxcb1-dev"] },
   "curl-dev": { debian: ["libcurl4-openssl-dev"] },
@@ -376,7 +414,16 @@ export const APK_TO_APT: Readonly<Record<string, AptEquivalent>> = {
   "icu-dev": { debian: ["libicu-dev"] },
   "yaml-dev": { debian: ["libyaml-dev"] },
   "libevent-dev": same("libevent-dev"),
-  libevent: { debian: ["libevent-2.1-7"] },
+  libevent: {
+    debian: [
+      "libevent-2.1-7",
+      "libevent-core-2.1-7",
+      "libevent-extra-2.1-7",
+      "libevent-openssl-2.1-7",
+      "libevent-pthreads-2.1-7",
+    ],
+    note: "Alpine's libevent ships libevent, _core, _extra, _openssl and _pthreads; Debian splits them",
+  },
   "jemalloc-dev": { debian: ["libjemalloc-dev"] },
   jemalloc: { debian: ["libjemalloc2"] },
   "snappy-dev": { debian: ["libsnappy-dev"] },
@@ -456,7 +503,7 @@ export const APK_TO_APT: Readonly<Record<string, AptEquivalent>> = {
   libcurl: { debian: ["libcurl4"] },
   lcms2: { debian: ["liblcms2-2"] },
   giflib: { debian: ["libgif7"] },
-  libwebp: { debian: ["libwebp7"] },
+  libwebp: { debian: ["libwebp7", "libwebpdemux2", "libwebpmux3"], note: "libwebp, libwebpdemux and libwebpmux" },
   librsvg: { debian: ["librsvg2-2"] },
   "librsvg-dev": { debian: ["librsvg2-dev"] },
   libexif: { debian: ["libexif12"] },
@@ -466,7 +513,7 @@ export const APK_TO_APT: Readonly<Record<string, AptEquivalent>> = {
   "icu-libs": { debian: ["libicu72"] },
   "libidn-dev": { debian: ["libidn11-dev"] },
   "libssh-dev": same("libssh-dev"),
-  "krb5-libs": { debian: ["libkrb5-3"] },
+  "krb5-libs": { debian: ["libkrb5-3", "libgssapi-krb5-2"], note: "libkrb5 and libgssapi_krb5" },
   libaio: { debian: ["libaio1"] },
   libmnl: { debian: ["libmnl0"] },
   "apr-util-dev": { debian: ["libaprutil1-dev"] },
