@@ -134,9 +134,13 @@ RUN apk add --no-cache libpq && apk add --no-cache --virtual .build-deps gcc mus
 - \`--no-cache\`: safe; apk fetches a fresh index in memory instead of reading
   the cached one. Never added inside an apk cache mount (the cache-mounts pass
   keeps the cache there on purpose).
-- Removing \`apk update\`: safe when every apk call after it in the RUN, in the
-  rest of the stage and in stages built on it fetches its own index
-  (\`--no-cache\`/\`--update\`).
+- Removing \`apk update\`, or turning \`--update\`/\`-U\` into \`--no-cache\`
+  (both stop writing the index later RUNs may read): safe when every apk
+  call after it in the RUN, in the rest of the stage and in stages built on
+  it fetches its own index (\`--no-cache\`/\`--update\`). An apk call dfopt
+  can't read counts as a reader: dynamic words, exec-form or unparsed RUNs,
+  apk behind a wrapper (\`xargs apk add\`, \`timeout 100 apk add\`,
+  \`sh -c '…'\`), scripts the Dockerfile doesn't show.
 - \`.build-deps\`: **unsafe**, always. \`apk del\` also removes everything only
   those packages pulled in; a shared library dfopt has no runtime package for
   stays installed (its -dev package is left out of the group), but code that
@@ -161,7 +165,7 @@ RUN apk add --no-cache libpq && apk add --no-cache --virtual .build-deps gcc mus
       // A RUN chain-runs will join gets the RUN-shaping repairs once joined (same result in any order).
       const chained = chainedNeighbours(file, run.node, options);
       if (cacheMode(options) === "none" && !overlapsApkCache(run)) {
-        addNoCache(run, calls, changes);
+        addNoCache(file, run, calls, changes, skips);
         if (!chained.next) removeUpdate(file, run, calls, changes);
       }
       if (shipped.has(run.node.stage) && !chained.previous && !chained.next) {
@@ -177,7 +181,7 @@ function overlapsApkCache(run: RunInfo): boolean {
   return APK_CACHE_DIRS.some((d) => overlaps(targets, d));
 }
 
-function addNoCache(run: RunInfo, calls: ApkCall[], changes: Change[]): void {
+function addNoCache(file: ParsedDockerfile, run: RunInfo, calls: ApkCall[], changes: Change[], skips: Skip[]): void {
   if (cleansApkCache(run.script)) return;
   for (const a of calls) {
     if ((a.subcommand !== "add" && a.subcommand !== "upgrade") || hasNoCache(a)) continue;
@@ -186,6 +190,15 @@ function addNoCache(run: RunInfo, calls: ApkCall[], changes: Change[]): void {
     const update = a.command.words.findIndex(
       (w, i) => i >= a.call.argsFrom && (w.value === "--update" || w.value === "-U" || w.value === "--update-cache"),
     );
+    // `--update` also leaves a fresh index behind for later RUNs: dropping it is like removing `apk update`.
+    if (update >= 0 && !laterReadersFetch(file, run, a.command.end)) {
+      skips.push({
+        pass: id,
+        at: fileSpan(run.node, a.command).start,
+        reason: `apk ${a.subcommand} ${a.command.words[update]!.value} kept: a later apk call reads the index it leaves`,
+      });
+      continue;
+    }
     const edit =
       update >= 0
         ? replaceSpan(run.node, a.command.words[update]!, "--no-cache")
@@ -200,24 +213,51 @@ function addNoCache(run: RunInfo, calls: ApkCall[], changes: Change[]): void {
 }
 
 /** True when every apk index reader after `from` (this RUN, later RUNs) fetches its own index. */
+/**
+ * `apk` named as a command word anywhere in a text (`xargs apk add`,
+ * `timeout 100 apk add`, `sh -c 'apk add x'`, `["apk", "add"]`), but not as
+ * a path component (`/var/cache/apk`, `/etc/apk/repositories`).
+ */
+function mentionsApk(text: string): boolean {
+  // `apk --print-arch` only prints the architecture.
+  text = text.replace(/\bapk\s+--print-arch\b/g, "");
+  return /(^|[\s;&|()'"`=])((\/usr)?(\/local)?\/s?bin\/)?apk(?=[\s;&|()'"`]|$)/.test(text);
+}
+
+/**
+ * True when every apk index reader after `from` (this RUN, later RUNs)
+ * fetches its own index. Conservative: an apk call dfopt can't read (a
+ * dynamic subcommand, behind a wrapper it doesn't model, in an exec-form or
+ * unparsed RUN, in a compound it can't see into) counts as a reader.
+ */
 function laterReadersFetch(file: ParsedDockerfile, run: RunInfo, from: number): boolean {
-  for (const a of apkCalls(run.script)) {
-    if (a.command.start < from) continue;
-    if (INDEX_READERS.has(a.subcommand) && !fetchesIndex(a)) return false;
+  const readsWithoutFetch = (c: SimpleCommand, source: string): boolean => {
+    const a = apkCall(c);
+    if (a) return INDEX_READERS.has(a.subcommand) && !fetchesIndex(a);
+    const call = packageManagerCall(c);
+    if (call?.manager === "apk") return true; // subcommand not static
+    return mentionsApk(source.slice(c.start, c.end));
+  };
+  for (const c of commandsInOrder(run.script)) {
+    if (c.start < from) continue;
+    if (readsWithoutFetch(c, run.script.source)) return false;
+  }
+  if (opaqueSources(run.script).some((src) => mentionsApk(src) && run.script.source.lastIndexOf(src) >= from)) {
+    return false;
   }
   for (const later of laterInstructions(file, run.node)) {
     if (later.keyword !== "RUN") continue;
     const text = file.text.slice(later.bodyStart, later.end);
-    if (!later.shell?.parse.ok) {
-      if (/\bapk\b/.test(text)) return false;
+    if (later.form !== "shell" || !later.shell?.parse.ok) {
+      if (mentionsApk(text)) return false;
       continue;
     }
     const script = later.shell.parse.script;
+    if (opaqueSources(script).some(mentionsApk)) return false;
     for (const c of commandsInOrder(script)) {
       const a = apkCall(c);
       if (a && isUpdate(a)) break;
-      if (a && INDEX_READERS.has(a.subcommand) && !fetchesIndex(a)) return false;
-      if (!a && c.name === "apk") return false;
+      if (readsWithoutFetch(c, script.source)) return false;
       if (runsOpaqueScript(c, slotOf(script, c)?.pipeline ?? null)) return false;
     }
   }

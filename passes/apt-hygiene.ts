@@ -18,6 +18,7 @@ import {
   runsOpaqueScript,
   shippedStages,
   slotOf,
+  stageChain,
   subcommandCall,
   subcommandCalls,
   type SubcommandCall,
@@ -114,15 +115,36 @@ function splitArgs(a: AptCall): { options: (string | null)[]; packages: (string 
   return { options, packages, packageIdx };
 }
 
-/** True when any command of the script is an apt/apt-get that reads the lists, or apt-cache/aptitude. */
-function readsLists(command: SimpleCommand): boolean {
+/**
+ * apt, or a tool that resolves dependencies from the apt lists, named as a
+ * command word anywhere in a text (`xargs apt-get install`, `su -c 'apt-get
+ * install x'`, `["apt-get", "install"]`, `gdebi -n x.deb`, `/usr/bin/apt-get`),
+ * but not as a path or URL component (`/var/lib/apt/lists`,
+ * `https://packages.cloud.google.com/apt`).
+ */
+const APT_MENTION =
+  /(^|[\s;&|()'"`=])((\/usr)?(\/local)?\/s?bin\/)?(apt-get|apt-cache|aptitude|apt|gdebi|mk-build-deps|equivs-build)(?=[\s;&|()'"`]|$)/;
+
+/** True when a text names an apt command (see APT_MENTION). */
+export function mentionsApt(text: string): boolean {
+  return APT_MENTION.test(text);
+}
+
+/**
+ * True when a command may read the lists: an apt/apt-get that reads them,
+ * apt-cache/aptitude, or any command whose text names apt behind a wrapper
+ * dfopt doesn't model (`xargs`, `eatmydata`, `timeout 600`, `su -c '…'`,
+ * `runuser`, `gdebi`, `mk-build-deps`…): unknown means a reader.
+ */
+function readsLists(command: SimpleCommand, source?: string): boolean {
   const call = packageManagerCall(command);
   if (call && (call.manager === "apt-get" || call.manager === "apt")) {
     // Any reader word counts, wherever it stands: `apt-get -t x install` must not be missed.
     return call.args.some((a) => a === null || LIST_READERS.has(a));
   }
   const name = command.name?.slice(command.name.lastIndexOf("/") + 1);
-  return name === "apt-cache" || name === "aptitude";
+  if (name === "apt-cache" || name === "aptitude") return true;
+  return source !== undefined && mentionsApt(source.slice(command.start, command.end));
 }
 
 function isUpdate(command: SimpleCommand): boolean {
@@ -196,14 +218,24 @@ RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
   result); \`apt upgrade\` (which also installs new dependencies, unlike
   \`apt-get upgrade\`) and \`apt full-upgrade\` are left alone.
 - \`apt-get update\`: safe; it only refreshes the lists the install reads.
+  It carries the options of the stage's own earlier update
+  (\`-o Acquire::Check-Valid-Until=false\`, \`--allow-releaseinfo-change\`…:
+  archived releases and proxies need them); not added when those options
+  can't be reproduced (a word that expands, an update behind a wrapper).
   Not added when every argument is a local \`.deb\` file.
 - \`-y\`: safe; it only answers the prompt a build cannot answer.
 - \`--no-install-recommends\`: **unsafe**: a recommended package the app needs
   at run time (ca-certificates for HTTPS, build-essential for \`python3-pip\`,
-  less for \`git\`…) is no longer installed.
+  less for \`git\`…) is no longer installed. Not added to an install of
+  \`python-pip\`/\`python3-pip\` when \`pip install\` runs later in the stage
+  and a compiler, the Python headers and setuptools (their recommends) are
+  not installed explicitly: building an sdist would fail.
 - List cleanup: safe when nothing later reads the lists. Refused when a later
   RUN of the stage (or of a stage built on it) installs without its own
-  \`apt-get update\`; **unsafe** when a later command runs a script the
+  \`apt-get update\`, or names apt where dfopt can't follow it (behind
+  \`xargs\`, \`eatmydata\`, \`timeout\`, \`su -c\`, \`sh -c\`, in an exec-form
+  RUN; \`gdebi\` and \`mk-build-deps\` also resolve from the lists): an
+  unknown reader counts as a reader. **Unsafe** when a later command runs a script the
   Dockerfile doesn't show, which might. Skipped in builder stages whose layers
   are not shipped, and never inside an apt cache mount.
 - Merging installs: safe when the two installs are joined by \`&&\`, have the
@@ -225,9 +257,9 @@ RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
       if (calls.length === 0) continue;
       aptToAptGet(run, calls, changes, skips);
       const chained = chainedNeighbours(file, run.node, options);
-      if (!chained.previous) addUpdate(run, calls, changes);
+      if (!chained.previous) addUpdate(file, run, calls, changes, skips);
       addYes(file, run, calls, changes);
-      addNoRecommends(file, run, calls, changes);
+      addNoRecommends(file, run, calls, changes, skips);
       mergeInstalls(file, run, calls, changes);
       if (shipped.has(run.node.stage) && !chained.previous && !chained.next)
         addCleanup(file, run, calls, options, changes, skips);
@@ -260,7 +292,57 @@ function aptToAptGet(run: RunInfo, calls: AptCall[], changes: Change[], skips: S
   }
 }
 
-function addUpdate(run: RunInfo, calls: AptCall[], changes: Change[]): void {
+/** Options that only change what update prints or asks, not which lists it fetches. */
+const OUTPUT_ONLY_OPTION = /^(-[qy]+|--quiet(=\d)?|-q=\d|--yes|--assume-yes|--fix-missing|-m)$/;
+
+/**
+ * The options the stage's last `apt-get update` before `node` ran with
+ * (`-o Acquire::Check-Valid-Until=false`, `--allow-releaseinfo-change`…), as
+ * written, so an added update reads the same sources the same way: `""`
+ * for none or a plain update, null when they can't be reproduced (a word
+ * that expands, or an update dfopt can't see through a wrapper or an
+ * unparsed RUN).
+ */
+export function earlierUpdateOptions(file: ParsedDockerfile, node: InstructionNode): string | null {
+  const stage = file.stages[node.stage];
+  if (!stage) return "";
+  let options: string | null = "";
+  for (const s of stageChain(file, stage)) {
+    for (const i of s.instructions) {
+      if (i.index >= node.index) break;
+      if (i.keyword !== "RUN") continue;
+      const text = file.text.slice(i.bodyStart, i.end);
+      if (!i.shell?.parse.ok) {
+        if (mentionsApt(text) && /\bupdate\b/.test(text)) options = null;
+        continue;
+      }
+      const script = i.shell.parse.script;
+      for (const c of commandsInOrder(script)) {
+        const call = subcommandCall(c, APT);
+        if (call?.subcommand === "update") {
+          if (c.words.some((w) => w.value === null)) options = null;
+          else {
+            options = c.words
+              .slice(call.call.argsFrom)
+              .filter((w, k) => k + call.call.argsFrom !== call.sub && !OUTPUT_ONLY_OPTION.test(w.value!))
+              .map((w) => ` ${w.source}`)
+              .join("");
+          }
+        } else if (
+          !call &&
+          mentionsApt(script.source.slice(c.start, c.end)) &&
+          /\bupdate\b/.test(script.source.slice(c.start, c.end))
+        ) {
+          // `eatmydata apt-get -o … update`, `su -c 'apt-get update'`: options unknown.
+          options = null;
+        }
+      }
+    }
+  }
+  return options;
+}
+
+function addUpdate(file: ParsedDockerfile, run: RunInfo, calls: AptCall[], changes: Change[], skips: Skip[]): void {
   const first = calls.find((a) => a.subcommand === "install");
   if (!first) return;
   if (commandsInOrder(run.script).some((c) => c.start < first.command.start && isUpdate(c))) return;
@@ -268,6 +350,16 @@ function addUpdate(run: RunInfo, calls: AptCall[], changes: Change[]): void {
   const { packages } = splitArgs(first);
   if (packages.length > 0 && packages.every((p) => p !== null && p.endsWith(".deb"))) return;
   if (!canPrependBefore(run.script, first.command)) return;
+  // The stage's own update may need options (archived releases, proxies): a plain one could fail.
+  const options = earlierUpdateOptions(file, run.node);
+  if (options === null) {
+    skips.push({
+      pass: id,
+      at: fileSpan(run.node, first.command).start,
+      reason: "apt-get update not added: the stage's earlier update has options dfopt can't reproduce",
+    });
+    return;
+  }
   // `sudo` must stay; DEBIAN_FRONTEND only matters to the install.
   const prefix = prefixSource(run.script, first.command, first.call.argsFrom).replace(
     /\b(DEBIAN_FRONTEND|DEBCONF_[A-Z_]+)=\S*\s+/g,
@@ -276,7 +368,7 @@ function addUpdate(run: RunInfo, calls: AptCall[], changes: Change[]): void {
   const { start } = fileSpan(run.node, first.command);
   changes.push({
     pass: id,
-    edits: [{ start, end: start, newText: `${prefix}apt-get update && ` }],
+    edits: [{ start, end: start, newText: `${prefix}apt-get${options} update && ` }],
     reason: "apt-get install without apt-get update in the same RUN reads missing or stale package lists",
     safety: "safe",
   });
@@ -304,7 +396,67 @@ function addYes(file: ParsedDockerfile, run: RunInfo, calls: AptCall[], changes:
   }
 }
 
-function addNoRecommends(file: ParsedDockerfile, run: RunInfo, calls: AptCall[], changes: Change[]): void {
+/** The distro pip packages, which only Recommend what building an sdist needs. */
+const DISTRO_PIP = /^python(\d(\.\d+)?)?-pip$/;
+const COMPILER = /^(build-essential|gcc(-\d+)?|g\+\+(-\d+)?|clang(-\d+)?)$/;
+const PYTHON_DEV = /^(lib)?python(\d(\.\d+)?)?(-all)?-dev$/;
+const SETUPTOOLS = /^python(\d(\.\d+)?)?-setuptools$/;
+
+/**
+ * python-pip/python3-pip only Recommend build-essential, python3-dev,
+ * setuptools and wheel (`apt-cache show python3-pip`; older releases also
+ * recommend setuptools): without them a later `pip install` of an sdist
+ * fails (no gcc, no Python.h, no setuptools). Returns why the install must
+ * keep its recommends, or null.
+ */
+function pipRecommendsNeeded(
+  file: ParsedDockerfile,
+  run: RunInfo,
+  a: AptCall,
+  names: readonly string[],
+): string | null {
+  const pip = names.find((n) => DISTRO_PIP.test(n));
+  if (!pip) return null;
+  const laterPip = (script: ShellScript, from: number): boolean =>
+    commandsInOrder(script).some((c) => {
+      if (c.start < from) return false;
+      const call = packageManagerCall(c);
+      if (call) return call.manager === "pip" && call.subcommand === "install";
+      return /(^|[\s;&|()'"`=/])pip\d*(\.\d+)?\s+install\b/.test(script.source.slice(c.start, c.end));
+    });
+  const later = laterPip(run.script, a.command.end)
+    ? "the RUN"
+    : laterInstructions(file, run.node).find((i) => {
+        if (i.keyword !== "RUN") return false;
+        if (!i.shell?.parse.ok) return /\bpip\d*(\.\d+)?\s+install\b/.test(file.text.slice(i.bodyStart, i.end));
+        return laterPip(i.shell.parse.script, 0);
+      });
+  if (!later) return null;
+  const explicit = new Set<string>();
+  const stage = file.stages[run.node.stage];
+  for (const s of stage ? stageChain(file, stage) : []) {
+    for (const i of s.instructions) {
+      if (i.keyword !== "RUN" || !i.shell?.parse.ok || (s.index === run.node.stage && i.index > run.node.index))
+        continue;
+      for (const call of aptCalls(i.shell.parse.script)) {
+        if (call.subcommand !== "install") continue;
+        for (const p of splitArgs(call).packages) if (p !== null) explicit.add(p.split(/[=/]/)[0]!);
+      }
+    }
+  }
+  const has = (re: RegExp): boolean => [...explicit].some((n) => re.test(n));
+  if (has(COMPILER) && has(PYTHON_DEV) && has(SETUPTOOLS)) return null;
+  const where = later === "the RUN" ? "later in the RUN" : `on line ${later.line}`;
+  return `${pip} only recommends build-essential, the Python headers and setuptools, and pip install runs ${where} without them installed explicitly`;
+}
+
+function addNoRecommends(
+  file: ParsedDockerfile,
+  run: RunInfo,
+  calls: AptCall[],
+  changes: Change[],
+  skips: Skip[],
+): void {
   if (/Install-Recommends/i.test(stageText(file, run.node))) return;
   for (const a of calls) {
     if (a.subcommand !== "install") continue;
@@ -316,6 +468,15 @@ function addNoRecommends(file: ParsedDockerfile, run: RunInfo, calls: AptCall[],
     }
     if (packages.length === 0 || packages.some((p) => p === null)) continue;
     const names = packages.map((p) => p!.split(/[=/]/)[0]!);
+    const pipMissing = pipRecommendsNeeded(file, run, a, names);
+    if (pipMissing) {
+      skips.push({
+        pass: id,
+        at: fileSpan(run.node, a.command).start,
+        reason: `--no-install-recommends not added: ${pipMissing}`,
+      });
+      continue;
+    }
     const edits: Edit[] = [insertAfterWord(run.node, a.command, a.sub, " --no-install-recommends")];
     const added = NEEDED_RECOMMENDS.filter(
       (r) =>
@@ -418,21 +579,29 @@ function listReadersAfter(
   let opaque: string | null = null;
   for (const c of commandsInOrder(run.script)) {
     if (c.start < from) continue;
-    if (readsLists(c)) return { refuse: "a later command of the RUN reads them", opaque };
+    if (readsLists(c, run.script.source)) return { refuse: "a later command of the RUN reads them", opaque };
     if (runsOpaqueScript(c, slotOf(run.script, c)?.pipeline ?? null) && mayUseApt(c)) {
       opaque ??= c.name ?? "a dynamic command";
     }
   }
+  if (opaqueSources(run.script).some((src) => mentionsApt(src) && run.script.source.lastIndexOf(src) >= from)) {
+    return { refuse: "a later compound command of the RUN names apt", opaque };
+  }
   for (const later of laterInstructions(file, run.node)) {
     if (later.keyword !== "RUN") continue;
     if (later.form !== "shell" || !later.shell?.parse.ok) {
-      if (/\bapt/.test(file.text.slice(later.bodyStart, later.end))) opaque ??= `the RUN on line ${later.line}`;
+      if (mentionsApt(file.text.slice(later.bodyStart, later.end))) {
+        return { refuse: `the RUN on line ${later.line} can't be analysed and names apt`, opaque };
+      }
       continue;
     }
     const laterScript = later.shell.parse.script;
+    if (opaqueSources(laterScript).some(mentionsApt)) {
+      return { refuse: `the RUN on line ${later.line} names apt inside a command dfopt can't analyse`, opaque };
+    }
     for (const c of commandsInOrder(laterScript)) {
       if (isUpdate(c)) break;
-      if (readsLists(c)) {
+      if (readsLists(c, laterScript.source)) {
         return { refuse: `the RUN on line ${later.line} installs without apt-get update and reads them`, opaque };
       }
       if (runsOpaqueScript(c, slotOf(laterScript, c)?.pipeline ?? null) && mayUseApt(c)) {
@@ -471,7 +640,7 @@ function addCleanup(
     return;
   }
   const firstUpdate = ordered.find(isUpdate)!;
-  if (!ordered.some((c) => c.start > firstUpdate.start && readsLists(c))) return;
+  if (!ordered.some((c) => c.start > firstUpdate.start && readsLists(c, run.script.source))) return;
   const lastApt = [...ordered].reverse().find(isAptFamily)!;
   const at = fileSpan(run.node, lastApt).start;
   const slot = canAppendAfter(run.script, lastApt);

@@ -1,4 +1,4 @@
-import type { ParsedDockerfile } from "../src/dockerfile.js";
+import type { InstructionNode, ParsedDockerfile } from "../src/dockerfile.js";
 import type { ShellWord, SimpleCommand, Statement } from "../src/shell.js";
 import type { Change, Pass, PassResult, Skip } from "../src/types.js";
 import {
@@ -7,6 +7,8 @@ import {
   canAppendAfter,
   chainedNeighbours,
   commandsInOrder,
+  descendantStages,
+  envBefore,
   isUnder,
   laterInstructions,
   shippedStages,
@@ -121,7 +123,36 @@ export function downloadedFile(command: SimpleCommand, cwd: Cwd): string | null 
   return null;
 }
 
-/** The archive word a `tar x…`/`unzip` command reads, or null. */
+/** tar options whose value is the next word (`-C /opt`, `--directory /opt`). */
+const TAR_LONG_WITH_VALUE = new Set([
+  "--directory",
+  "--exclude",
+  "--exclude-from",
+  "--transform",
+  "--xform",
+  "--strip-components",
+  "--use-compress-program",
+  "--owner",
+  "--group",
+  "--mode",
+  "--blocking-factor",
+  "--format",
+  "--starting-file",
+  "--newer",
+  "--label",
+  "--tape-length",
+  "--to-command",
+  "--checkpoint-action",
+]);
+/** Short tar options (alone or last in a cluster) that take the next word. */
+const TAR_SHORT_WITH_VALUE = "fCTXbHIKLNVg";
+
+/**
+ * The archive word a `tar x…`/`unzip` command reads when it extracts the
+ * whole archive, or null. Listing or testing (`tar t`, `unzip -l/-t/-v/-Z/-p`)
+ * is not extraction, and an extraction of named members (`tar xf a.tgz dir/`,
+ * `tar -T list`, `unzip a.zip 'lib/*'`) leaves the rest only in the archive.
+ */
 export function extractedArchive(command: SimpleCommand): ShellWord | null {
   const name = command.name?.slice(command.name.lastIndexOf("/") + 1);
   const words = command.words;
@@ -130,32 +161,52 @@ export function extractedArchive(command: SimpleCommand): ShellWord | null {
     let file: ShellWord | null = null;
     for (let i = 1; i < words.length; i++) {
       const v = words[i]!.value;
-      if (v === null) continue;
+      if (v === null) return null;
       if (v === "--extract" || v === "--get") extract = true;
-      else if (v === "-f" || v === "--file") file = words[i + 1] ?? null;
+      else if (v === "-f" || v === "--file") file = words[++i] ?? null;
       else if (v.startsWith("--file="))
         return null; // the word holds more than the path
-      else if (/^-[A-Za-z]+$/.test(v) || (i === 1 && /^[A-Za-z]+$/.test(v))) {
-        if (v.includes("x")) extract = true;
-        if (v.endsWith("f")) file = words[i + 1] ?? null;
-        else if (v.includes("f")) return null;
-      }
+      else if (v === "-T" || v === "--files-from" || v.startsWith("--files-from=")) return null;
+      else if (v.startsWith("--")) {
+        if (TAR_LONG_WITH_VALUE.has(v)) i++;
+      } else if (/^-[A-Za-z]+$/.test(v) || (i === 1 && /^[A-Za-z]+$/.test(v))) {
+        const letters = v.replace(/^-/, "");
+        if (letters.includes("x")) extract = true;
+        const valued = [...letters].filter((l) => TAR_SHORT_WITH_VALUE.includes(l));
+        if (valued.length > 1 || (valued.length === 1 && !letters.endsWith(valued[0]!))) return null;
+        if (valued[0] === "T") return null;
+        if (valued[0] === "f") file = words[++i] ?? null;
+        else if (valued.length === 1) i++;
+      } else if (v.startsWith("-")) continue;
+      else return null; // a member name: only part of the archive is extracted
     }
     return extract && file && file.value !== "-" ? file : null;
   }
   if (name === "unzip") {
+    let archive: ShellWord | null = null;
     for (let i = 1; i < words.length; i++) {
       const v = words[i]!.value;
       if (v === null) return null;
-      if (v === "-d" || v === "-P" || v === "-x") {
+      if (v === "-x") return archive; // the rest are members left out on purpose
+      if (v === "-d" || v === "-P") {
         i++;
         continue;
       }
-      if (!v.startsWith("-")) return words[i]!;
+      if (v.startsWith("-")) {
+        // -l/-t/-v/-z/-Z list or test, -p/-c write to stdout: nothing is extracted.
+        if (/[ltvzZpc]/.test(v.slice(1))) return null;
+        continue;
+      }
+      if (archive) return null; // a member name: only part of the archive is extracted
+      archive = words[i]!;
     }
+    return archive;
   }
   return null;
 }
+
+/** Archives that are the artifact itself (deployed or loaded at run time), not a container of files. */
+const RUNTIME_ARTIFACT = /\.(war|jar|ear|aar|whl|egg)$/i;
 
 function globMatches(pattern: string, path: string): boolean {
   const re = new RegExp(
@@ -197,9 +248,17 @@ Safe when proven from the RUN: the archive path is static, the extraction
 reads the very file the download wrote (working directories followed through
 \`cd\`), both run in the RUN's own shell in a plain \`&&\` chain, and neither
 a later command of the RUN nor a later instruction of the stage (or of a
-stage built on it) mentions the file. Skipped when the RUN already removes
-it (or its directory), when it lies in a mounted directory, and in builder
-stages whose files are not shipped.
+stage built on it) mentions the file. Only a full extraction counts:
+listing or testing (\`tar t\`, \`unzip -l/-t/-v/-z/-Z\`, \`unzip -p/-c\`) and
+extracting named members (\`tar xf a.tgz dir/\`, \`tar -T list\`,
+\`unzip a.zip 'lib/*'\`) leave the rest only in the archive. Skipped when
+the RUN already removes it (or its directory), when it lies in a mounted
+directory, when any stage copies from this one or a stage built on it
+(\`COPY --from\`, \`RUN --mount=…,from=\`: a glob or directory may include
+it), when an ENV/ARG value names it and its variable is used later, for
+runtime artifacts (\`.war\`, \`.jar\`, \`.ear\`, \`.aar\`, \`.whl\`, \`.egg\`:
+deployed or loaded as they are), and in builder stages whose files are not
+shipped.
 
 ## References
 - guide 004 (clean up in the same layer)
@@ -240,9 +299,23 @@ function cleanRun(file: ParsedDockerfile, run: RunInfo, changes: Change[], skips
     const after = all.filter((c) => c.start > command.end);
     if (after.some((c) => c.words.some((w) => w.value !== null && removes(c, w.value, cwd, path)))) continue;
     if (allMountTargets(run.node).some((t) => isUnder(path, t))) continue;
+    if (RUNTIME_ARTIFACT.test(base)) {
+      skips.push({ pass: id, at, reason: `${base} kept: a .${base.split(".").pop()} is used as it is at run time` });
+      continue;
+    }
     const later = laterInstructions(file, run.node).find((i) => file.text.slice(i.start, i.end).includes(base));
     if (later) {
       skips.push({ pass: id, at, reason: `${base} kept: line ${later.line} mentions it` });
+      continue;
+    }
+    const copied = stageReference(file, run.node);
+    if (copied) {
+      skips.push({ pass: id, at, reason: `${base} kept: line ${copied.line} copies files from this stage` });
+      continue;
+    }
+    const variable = variableNaming(file, run, command.end, base);
+    if (variable) {
+      skips.push({ pass: id, at, reason: `${base} kept: \$${variable} holds its name and is used later` });
       continue;
     }
     const slot = canAppendAfter(run.script, command);
@@ -267,4 +340,46 @@ function removes(command: SimpleCommand, word: string, cwd: Cwd, path: string): 
   const target = resolve(cwd, word.replace(/\/\*$/, "").replace(/\/$/, ""));
   if (target === path || isUnder(path, target)) return true;
   return /[*?]/.test(word) && globMatches(resolve(cwd, word), path);
+}
+
+/**
+ * An instruction of any stage that reads this stage's files (`COPY
+ * --from=<name or index>`, `RUN --mount=…,from=<name or index>`), this stage
+ * or one built on it: those see the archive whatever they copy (a glob, a
+ * directory), so removing it may break them.
+ */
+function stageReference(file: ParsedDockerfile, node: InstructionNode): InstructionNode | null {
+  const stage = file.stages[node.stage];
+  if (!stage) return null;
+  const refs = new Set<string>();
+  for (const s of [stage, ...descendantStages(file, stage)]) {
+    refs.add(String(s.index));
+    if (s.name !== null) refs.add(s.name.toLowerCase());
+  }
+  for (const i of file.instructions) {
+    for (const flag of i.flags) {
+      const from =
+        flag.name === "from" ? flag.value : flag.name === "mount" ? (flag.options.get("from") ?? null) : null;
+      if (from !== null && refs.has(from.toLowerCase())) return i;
+    }
+  }
+  return null;
+}
+
+/**
+ * An ENV/ARG (set before the RUN, in its stage chain) whose value names the
+ * archive and whose variable the rest of the RUN or a later instruction
+ * uses (`ENV PKG=/tmp/tool.tgz` … `RUN tar tzf $PKG`); null when none does.
+ */
+function variableNaming(file: ParsedDockerfile, run: RunInfo, after: number, base: string): string | null {
+  const texts = [
+    run.script.source.slice(after),
+    ...laterInstructions(file, run.node).map((i) => file.text.slice(i.start, i.end)),
+  ];
+  for (const [name, value] of envBefore(file, run.node)) {
+    if (!value.includes(base)) continue;
+    const use = new RegExp(`\\$\\{?${name}\\b`);
+    if (texts.some((t) => use.test(t))) return name;
+  }
+  return null;
 }

@@ -1,7 +1,8 @@
 import type { Change, Pass, PassResult, Skip } from "../src/types.js";
 import { cacheMode } from "./lib/cache-mode.js";
-import { envBefore, shippedStages } from "./lib/hygiene.js";
-import { mayBeOldPip, pipCacheMounted, pipHasOption, pipInstalls } from "./lib/pip-calls.js";
+import { cacheMountTargets, envBefore, shippedStages } from "./lib/hygiene.js";
+import { pipCacheMounted, pipHasOption, pipInstalls } from "./lib/pip-calls.js";
+import { pipKnownNew } from "./lib/pip-release.js";
 import { analysableRuns, fileSpan, insertAfterWord } from "./lib/runs.js";
 
 const id = "pip-hygiene";
@@ -36,10 +37,23 @@ RUN pip install --no-cache-dir -r requirements.txt
 
 ## Safety
 Safe: the same packages are installed; only the cache is not written.
-Skipped when the RUN mounts a cache over pip's cache directory, when
-\`PIP_NO_CACHE_DIR\` is already set, in builder stages whose files are not
-shipped, and when the stage builds on Ubuntu ≤ 14.10 or Debian ≤ 8 without
-upgrading pip first (their packaged pip 1.5 rejects the option).
+Skipped when the author keeps a cache on purpose (the RUN has any
+\`--mount=type=cache\`, the call passes \`--cache-dir\`, or \`PIP_CACHE_DIR\`
+is set), when \`PIP_NO_CACHE_DIR\` is already set, and in builder stages
+whose files are not shipped.
+
+pip older than 6 rejects the option (\`no such option: --no-cache-dir\`),
+and distro pips are that old on Ubuntu ≤ 15.10, Debian ≤ 8 and CentOS ≤ 6.
+So the option is added only when the pip is known to be new enough: an
+earlier command (an earlier RUN, or earlier in the same RUN) upgraded that
+same pip (\`pip install -U pip\`, \`get-pip.py\`), the stage builds on the
+official \`python\` image, or the release read from the whole image reference
+(\`ubuntu:14.04\`, \`nvidia/cuda:…-ubuntu14.04\`, \`gocd-agent-ubuntu-14.04\`,
+\`uken/precise\`, \`debian:jessie\`, \`centos:6\`, \`alpine:3.9\`…) is known
+to ship pip ≥ 6. When the release can't be told (\`ruby:2.1\` is built on
+jessie; a third-party image may be anything) the call is skipped with a
+reason. The \`pip install -U pip\` command itself never gets the option
+unless its pip is known to be new.
 
 ## References
 - guides 000, 001, 002 (cache mounts instead), 004 (\`--no-cache-dir\`)
@@ -57,13 +71,28 @@ upgrading pip first (their packaged pip 1.5 rejects the option).
       const installs = pipInstalls(run);
       if (installs.length === 0) continue;
       if (pipCacheMounted(file, run) || envBefore(file, run.node).has("PIP_NO_CACHE_DIR")) continue;
+      const env = envBefore(file, run.node);
+      // The author keeps a cache on purpose: a cache mount (whatever its target), a cache dir of their choosing.
+      const keepsCache =
+        cacheMountTargets(run.node).length > 0
+          ? "the RUN mounts a cache"
+          : env.has("PIP_CACHE_DIR") || /\bPIP_CACHE_DIR\b/.test(run.script.source)
+            ? "PIP_CACHE_DIR is set"
+            : null;
       for (const p of installs) {
         if (pipHasOption(p, "--no-cache-dir") || p.command.assigns.some((a) => a.name === "PIP_NO_CACHE_DIR")) continue;
-        if (mayBeOldPip(file, run.node)) {
+        const at = fileSpan(run.node, p.command).start;
+        const why = keepsCache ?? (pipHasOption(p, "--cache-dir") ? "the call sets --cache-dir" : null);
+        if (why) {
+          skips.push({ pass: id, at, reason: `--no-cache-dir not added: ${why}, so pip's cache is kept on purpose` });
+          continue;
+        }
+        const known = pipKnownNew(file, run.node, p.command);
+        if (!known.ok) {
           skips.push({
             pass: id,
-            at: fileSpan(run.node, p.command).start,
-            reason: "--no-cache-dir not added: the distro's pip on this base predates it (pip < 6); upgrade pip first",
+            at,
+            reason: `--no-cache-dir not added: ${known.reason} (pip < 6 rejects the option; upgrade pip first)`,
           });
           continue;
         }

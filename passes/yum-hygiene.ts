@@ -13,6 +13,7 @@ import {
   opaqueSources,
   overlaps,
   shippedStages,
+  stageChain,
   subcommandCalls,
   type SubcommandCall,
 } from "./lib/hygiene.js";
@@ -76,8 +77,12 @@ RUN yum install -y httpd && yum clean all
 ## Safety
 Safe. \`-y\` only answers the prompt. \`yum clean all\` drops caches that a
 later yum command downloads again; refused when a later RUN runs yum/dnf in
-cache-only mode (\`-C\`), and never added inside a cache mount of the yum/dnf
-cache or where the RUN already cleans.
+cache-only mode (\`-C\`), when the cache holds something the build uses (a
+call with \`--downloadonly\` without \`--downloaddir\`, a later command of
+the RUN or a later instruction that mentions \`/var/cache/yum\` or
+\`/var/cache/dnf\`), when the author keeps the cache on purpose
+(\`keepcache=1\` in the call or earlier in the stage), and never added inside
+a cache mount of the yum/dnf cache or where the RUN already cleans.
 
 ## References
 - guide 004 (remove package manager caches in the same layer)
@@ -133,6 +138,11 @@ function addClean(
     });
     return;
   }
+  const keeps = keptCache(file, run, calls, slot.pipeline.end);
+  if (keeps) {
+    skips.push({ pass: id, at, reason: `${last.call.manager} clean all not added: ${keeps}` });
+    return;
+  }
   for (const later of laterInstructions(file, run.node)) {
     if (later.keyword !== "RUN") continue;
     const text = file.text.slice(later.bodyStart, later.end);
@@ -153,4 +163,41 @@ function addClean(
     reason: `${last.call.manager} clean all in the same RUN keeps repository metadata and packages out of the layer`,
     safety: "safe",
   });
+}
+
+/**
+ * Why the cache holds something the build still uses, or null: packages a
+ * `--downloadonly` call put there (without `--downloaddir`), a `keepcache=1`
+ * setting the author chose (in the call, in the RUN or earlier in the stage),
+ * or a later command of the RUN or later instruction that reads
+ * /var/cache/yum or /var/cache/dnf.
+ */
+function keptCache(file: ParsedDockerfile, run: RunInfo, calls: YumCall[], after: number): string | null {
+  for (const y of calls) {
+    const values = y.command.words.slice(y.call.argsFrom).map((w) => w.value ?? "");
+    if (values.includes("--downloadonly") && !values.some((v) => v.startsWith("--downloaddir") || v === "--destdir")) {
+      return `${y.call.manager} --downloadonly leaves the packages in the cache`;
+    }
+    if (
+      values.some(
+        (v, k) => /keepcache=(1|true|yes)/i.test(v) && (v.startsWith("--setopt") || values[k - 1] === "--setopt"),
+      )
+    ) {
+      return "the call keeps its cache (keepcache=1)";
+    }
+  }
+  const stage = file.stages[run.node.stage];
+  for (const s of stage ? stageChain(file, stage) : []) {
+    for (const i of s.instructions) {
+      if (s.index === run.node.stage && i.index > run.node.index) break;
+      if (i.keyword === "FROM") continue;
+      if (/keepcache\s*=\s*(1|true|yes)/i.test(file.text.slice(i.bodyStart, i.end))) {
+        return `line ${i.line} sets keepcache=1: the cache is kept on purpose`;
+      }
+    }
+  }
+  const reads = (text: string): boolean => CACHE_DIRS.some((d) => text.includes(d));
+  if (reads(run.script.source.slice(after))) return "a later command of the RUN reads the cache";
+  const later = laterInstructions(file, run.node).find((i) => reads(file.text.slice(i.bodyStart, i.end)));
+  return later ? `line ${later.line} reads the cache` : null;
 }

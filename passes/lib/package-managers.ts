@@ -74,6 +74,61 @@ export function isPython(name: string): boolean {
 const TRANSPARENT_PREFIXES = new Set(["sudo", "env", "nice", "time", "command", "exec"]);
 
 /**
+ * Options of those wrappers that take the next word as their value
+ * (`sudo -u root apt-get`, `nice -n 10 pip`, `env -u VAR pip`): the value is
+ * not the command.
+ */
+const PREFIX_OPTIONS_WITH_VALUE: Readonly<Record<string, readonly string[]>> = {
+  sudo: [
+    "-u",
+    "-g",
+    "-C",
+    "-D",
+    "-h",
+    "-p",
+    "-r",
+    "-t",
+    "-T",
+    "-U",
+    "-R",
+    "--user",
+    "--group",
+    "--close-from",
+    "--chdir",
+    "--host",
+    "--prompt",
+    "--role",
+    "--type",
+    "--other-user",
+    "--command-timeout",
+    "--chroot",
+  ],
+  env: ["-u", "-C", "-S", "--unset", "--chdir", "--split-string"],
+  nice: ["-n", "--adjustment"],
+  time: ["-f", "-o", "--format", "--output"],
+};
+
+/**
+ * Index of the first word after a wrapper's options (and `env`'s
+ * assignments), starting at `from` (the word after the wrapper's name).
+ */
+function skipPrefixOptions(prefix: string, words: readonly (string | null)[], from: number): number {
+  const takesValue = PREFIX_OPTIONS_WITH_VALUE[prefix] ?? [];
+  let i = from;
+  while (i < words.length && words[i] !== null) {
+    const w = words[i]!;
+    if (w === "--") return i + 1;
+    if (w.startsWith("-")) {
+      // `-u root`, or a cluster ending in such a letter (`-Eu root`); `-uroot` and `--user=root` hold their value.
+      const last = /^-[A-Za-z]+$/.test(w) ? `-${w.slice(-1)}` : w;
+      i += takesValue.includes(w) || takesValue.includes(last) ? 2 : 1;
+    } else if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) i++;
+    else break;
+  }
+  return i;
+}
+
+/**
  * The package manager a simple command runs, if any: `pip install`,
  * `python3 -m pip install`, `sudo apt-get install`, `uv pip install`…
  */
@@ -82,13 +137,7 @@ export function packageManagerCall(command: SimpleCommand): PackageManagerCall |
   let i = 0;
   // Skip `sudo`, `env A=b`, … so the real command is found.
   while (i < words.length && words[i] !== null && TRANSPARENT_PREFIXES.has(words[i]!)) {
-    i++;
-    while (
-      i < words.length &&
-      words[i] !== null &&
-      (words[i]!.startsWith("-") || /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!))
-    )
-      i++;
+    i = skipPrefixOptions(words[i]!, words, i + 1);
   }
   const name = words[i];
   if (name === null || name === undefined) return null;
