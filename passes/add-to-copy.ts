@@ -7,12 +7,16 @@ const id = "add-to-copy";
 /** Names ADD would try to unpack: it extracts local tar archives (plain, gzip, bzip2, xz). */
 const ARCHIVE = /\.(tar|tgz|taz|tbz|tbz2|tb2|txz|tlz|tzst|gz|bz2|xz|lzma|lz|zst|z|zz|tar\.[a-z0-9]+)$/i;
 
-/** Extensions of files that are never tar archives (text, code, config, zip/jar which ADD doesn't unpack). */
+/**
+ * Extensions of files that are never tar archives (text, code, config, zip/jar which ADD doesn't unpack).
+ * Not here on purpose: `apk` (an Alpine package is concatenated gzip tar streams, which ADD unpacks),
+ * `gem`, `ova`, `box`, `crate`, `ipk` (plain or gzip tars under another name).
+ */
 const PLAIN = new Set(
   (
     "py pyc pyi txt md rst json yaml yml toml ini cfg conf config properties xml html htm css scss js mjs cjs ts tsx jsx " +
     "sh bash zsh ps1 bat cmd rb php pl pm go rs java kt scala c h cc cpp hpp cs swift lua r sql csv tsv env lock " +
-    "jar war ear zip whl egg apk deb rpm pem crt key pub cer der p12 jks png jpg jpeg gif svg ico woff woff2 ttf otf eot " +
+    "jar war ear zip whl egg deb rpm pem crt key pub cer der p12 jks png jpg jpeg gif svg ico woff woff2 ttf otf eot " +
     "so a o exe dll wasm service timer socket repo list sources pref template tmpl tpl j2 jinja erb mustache hbs " +
     "conf.d d gitignore dockerignore editorconfig htaccess patch diff log pid sock crontab cron plist " +
     "proto graphql gql vue svelte elm ex exs erl hs ml clj cljs groovy gradle sbt pom mk cmake ninja m4 am in ac " +
@@ -25,6 +29,9 @@ function isRemote(source: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(source) || /^git@/.test(source);
 }
 
+/** Characters that make a COPY/ADD source a pattern (Go filepath.Match, which BuildKit uses). */
+const GLOB = /[*?[]/;
+
 type Verdict = { kind: "copy" } | { kind: "unsafe"; why: string } | { kind: "keep"; why: string };
 
 /** Whether `ADD <source>` does exactly what `COPY <source>` does. */
@@ -33,11 +40,12 @@ export function classifyAddSource(source: string, options: PassOptions): Verdict
   if (source.includes("$"))
     return { kind: "keep", why: `${source} expands a variable that might hold a URL or an archive` };
   const name = source.replace(/\/+$/, "").split("/").pop() ?? "";
-  // `.`, `src/`, `dir/*`: directories are copied as they are; ADD only unpacks a source that is itself an archive.
-  if (source.endsWith("/") || name === "." || name === "..") return { kind: "copy" };
   if (ARCHIVE.test(name)) return { kind: "keep", why: `${source} looks like a tar archive, which ADD unpacks` };
+  if (GLOB.test(name)) return classifyGlob(source, name);
+  // `.`, `src/`: directories are copied as they are; ADD only unpacks a source that is itself an archive.
+  if (source.endsWith("/") || name === "." || name === "..") return { kind: "copy" };
   const context = options.buildContext;
-  if (context && !/[*?[]/.test(source)) {
+  if (context && !GLOB.test(source)) {
     const text = context.readText(source.replace(/^\.\//, ""));
     if (text !== null) return { kind: "copy" };
   }
@@ -48,6 +56,22 @@ export function classifyAddSource(source: string, options: PassOptions): Verdict
   return {
     kind: "unsafe",
     why: `ADD unpacks a local tar archive whatever its name; dfopt can't tell whether ${source} is one`,
+  };
+}
+
+/**
+ * A pattern in the last path component (`dir/*`, `app-*`, `file[0-9]`) may
+ * match a local tar archive, which ADD unpacks and COPY copies as it is. The
+ * build context can only be asked about names, not listed, so the matches
+ * can't be checked; only a pattern whose every match ends in a literal
+ * non-archive extension (`*.py`, `conf/*.yml`) is known to be safe.
+ */
+function classifyGlob(source: string, name: string): Verdict {
+  const ext = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase();
+  if (ext !== undefined && PLAIN.has(ext)) return { kind: "copy" };
+  return {
+    kind: "unsafe",
+    why: `${source} is a pattern that may match a tar archive, which ADD unpacks and COPY doesn't; dfopt can't list the build context to check`,
   };
 }
 
@@ -98,7 +122,13 @@ shows as text. Kept as ADD: URLs, \`git@\` sources, sources with variables,
 names that look like tar archives (\`app.tar.gz\`, \`.tgz\`, \`.xz\`…: ADD
 unpacks them), \`--checksum\`/\`--keep-git-dir\` and heredocs. **Unsafe**: any
 other extension (\`data.bin\`), because ADD unpacks a tar archive whatever its
-name. ONBUILD ADD is left alone.
+name; and a wildcard in the last path component (\`dir/*\`, \`app-*\`,
+\`file[0-9]\`) unless the pattern ends in a literal non-archive extension
+(\`*.py\`, \`conf/*.yml\`): it may match a \`.tar.gz\` that ADD unpacks, and the
+build context can only be asked about names, not listed. \`.apk\` is not a
+non-archive extension: an Alpine package is gzip-compressed tar, which ADD
+unpacks (so are \`.gem\`, \`.crate\`, \`.ipk\`, \`.ova\`, \`.box\`). ONBUILD ADD
+is left alone.
 
 ## References
 - Dockerfile reference, ADD and COPY: https://docs.docker.com/reference/dockerfile/#add

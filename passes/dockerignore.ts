@@ -1,6 +1,6 @@
 import type { InstructionNode, ParsedDockerfile } from "../src/dockerfile.js";
 import type { BuildContext, ContextFileWrite, Pass, PassOptions, PassResult, Skip } from "../src/types.js";
-import { commandsInOrder, execArgsOf } from "./lib/hygiene.js";
+import { commandsInOrder, execArgsOf, runsOpaqueScript } from "./lib/hygiene.js";
 import { packageManagerCall } from "./lib/package-managers.js";
 
 const id = "dockerignore";
@@ -61,10 +61,24 @@ function clean(path: string): string {
   return path.trim().replace(/^\.\//, "").replace(/^\/+/, "").replace(/\/+$/, "");
 }
 
-/** Local sources of every COPY/ADD (not `--from`), as written. */
+/**
+ * Context paths the build reads, as written: local sources of every COPY/ADD
+ * (not `--from`), and the sources of `RUN --mount=type=bind` without `from=`
+ * (BuildKit binds the context root when `source=` is absent, and `type`
+ * defaults to bind).
+ */
 function copySources(file: ParsedDockerfile): string[] {
   const out: string[] = [];
   for (const node of file.instructions) {
+    if (node.keyword === "RUN") {
+      for (const flag of node.flags) {
+        if (flag.name !== "mount") continue;
+        const type = flag.options.get("type") ?? "bind";
+        if (type !== "bind" || flag.options.has("from")) continue;
+        out.push(flag.options.get("source") ?? flag.options.get("src") ?? ".");
+      }
+      continue;
+    }
     if (node.keyword !== "COPY" && node.keyword !== "ADD") continue;
     if (node.flags.some((f) => f.name === "from")) continue;
     const args = execArgsOf(file, node) ?? node.args.map((a) => a.value);
@@ -83,25 +97,173 @@ function runScripts(file: ParsedDockerfile): { node: InstructionNode; text: stri
     .map((node) => ({ node, text: file.text.slice(node.bodyStart, node.end) }));
 }
 
-/** Build steps that read the project's git metadata (setuptools-scm, versioneer, `git describe`…). */
+/**
+ * Build tools that may read the project's git metadata when the whole context
+ * is in the image: Makefiles and scripts embed `git describe`/`rev-parse`, Go
+ * stamps VCS info into binaries, gemspecs run `git ls-files`, Maven's
+ * git-commit-id plugin fails without `.git`, npm/yarn lifecycle scripts
+ * (`prepare: husky install`) call git, .NET SourceLink reads it…
+ */
+const GIT_READING_TOOLS = new Set([
+  "make",
+  "gmake",
+  "cmake",
+  "meson",
+  "ninja",
+  "autoreconf",
+  "bazel",
+  "bazelisk",
+  "mvn",
+  "mvnw",
+  "gradle",
+  "gradlew",
+  "ant",
+  "sbt",
+  "lein",
+  "clojure",
+  "bundle",
+  "bundler",
+  "rake",
+  "gem",
+  "go",
+  "cargo",
+  "dotnet",
+  "msbuild",
+  "npm",
+  "npx",
+  "yarn",
+  "pnpm",
+  "bun",
+  "node",
+  "setup.py",
+  "poetry",
+  "uv",
+  "hatch",
+  "flit",
+  "pdm",
+  "tox",
+  "nox",
+  "versioneer",
+  "mix",
+  "rebar3",
+  "stack",
+  "cabal",
+  "composer",
+  "git",
+]);
+
+/** Build steps that may read the project's git metadata (setuptools-scm, versioneer, `git describe`, make…). */
 function readsGit(file: ParsedDockerfile): boolean {
   for (const node of file.instructions) {
     if (node.keyword !== "RUN" || !node.shell?.parse.ok) continue;
     for (const c of commandsInOrder(node.shell.parse.script)) {
-      if (c.name === "git") return true;
+      const name = c.name === null ? null : c.name.slice(c.name.lastIndexOf("/") + 1);
+      if (name !== null && GIT_READING_TOOLS.has(name)) return true;
+      if (runsOpaqueScript(c, null)) return true;
       const call = packageManagerCall(c);
       if (
         call?.manager === "pip" &&
         call.subcommand === "install" &&
-        call.args.some((a) => a === "." || a === "-e" || a?.startsWith("./") || a === "-e.")
+        call.args.some((a) => a === null || a === "." || a === "-e" || a.startsWith("./") || a === "-e." || a === "..")
       ) {
         return true;
       }
-      if (call?.manager === "poetry" || call?.manager === "uv") return true;
-      if (c.words.some((w) => w.value === "setup.py")) return true;
+      if (call !== null && GIT_READING_TOOLS.has(call.manager)) return true;
+      if (c.words.some((w) => w.value !== null && /(^|\/)setup\.py$/.test(w.value))) return true;
     }
   }
-  return runScripts(file).some(({ text }) => /\bgit\b|setup\.py|hatch|flit|pdm/.test(text));
+  // Unparsed RUNs and CMD/ENTRYPOINT: any mention (`git-core`, `repo.git`, `cd x && make`).
+  const scripts = /\b(git|make|mvnw?|gradlew?|bundle|rake|npm|yarn|pnpm|hatch|flit|pdm|poetry)\b|setup\.py|\bgo\s+\w/;
+  if (runScripts(file).some((r) => scripts.test(r.text))) return true;
+  // Package lists kept in ENV/ARG (`ENV PACKAGES="make git"`), as whole words only (`GOPATH=/go` is no reader).
+  const listed = /(^|[\s"'=])(git|git-core|make|maven|gradle)(?=$|[\s"'])/m;
+  return file.instructions.some(
+    (i) => (i.keyword === "ENV" || i.keyword === "ARG") && listed.test(file.text.slice(i.bodyStart, i.end)),
+  );
+}
+
+/**
+ * Whether the Dockerfile installs node packages in the image: `npm install|i|ci`,
+ * `pnpm install|i`, `yarn`/`yarn install`/`yarn add` (any other `yarn <script>`,
+ * such as `yarn start` or `yarn build`, runs a package.json script, not an install).
+ */
+function installsNodeModules(file: ParsedDockerfile): boolean {
+  for (const node of file.instructions) {
+    if (node.keyword !== "RUN") continue;
+    if (!node.shell?.parse.ok) {
+      // Global installs (`npm install -g yarn`) don't fill the project's node_modules.
+      const text = file.text
+        .slice(node.bodyStart, node.end)
+        .replace(/\b(npm|pnpm|yarn|bun)\b[^;&|\n]*\s(-g|--global)\b[^;&|\n]*/g, "");
+      if (/\b(npm|pnpm|bun)\s+(install|i|ci|add)\b|\byarn(\s+--?[\w=-]+)*\s*($|[;&|)]|install\b|add\b)/m.test(text)) {
+        return true;
+      }
+      continue;
+    }
+    for (const c of commandsInOrder(node.shell.parse.script)) {
+      const call = packageManagerCall(c);
+      const bun = c.name !== null && c.name.slice(c.name.lastIndexOf("/") + 1) === "bun";
+      const manager = bun ? "bun" : (call?.manager ?? null);
+      if (manager !== "npm" && manager !== "yarn" && manager !== "pnpm" && manager !== "bun") continue;
+      const args = call ? call.args : c.words.slice(1).map((w) => w.value);
+      // A global install (`npm -g install x`) fills the global prefix, not the project's node_modules.
+      if (args.some((a) => a === "-g" || a === "--global" || a === "--location=global")) continue;
+      const sub = args.find((a) => a === null || !a.startsWith("-"));
+      if (sub === null) return true; // `$CMD` could be anything: assume it installs
+      if (manager === "yarn" && (sub === undefined || sub === "install" || sub === "add")) return true;
+      if ((manager === "npm" || manager === "pnpm" || manager === "bun") && sub !== undefined) {
+        if (["install", "i", "ci", "add", "isntall", "in"].includes(sub)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+const GLOB = /[*?[]/;
+
+/** Go's filepath.Match for one path component: `*`, `?`, `[a-z]`, `[^x]`, `\\` escapes. */
+function componentMatches(pattern: string, name: string): boolean {
+  let re = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else if (c === "\\" && i + 1 < pattern.length) re += pattern[++i]!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    else if (c === "[") {
+      const close = pattern.indexOf("]", i + 2);
+      if (close < 0) return false; // filepath.ErrBadPattern: BuildKit fails the COPY
+      const body = pattern.slice(i + 1, close);
+      re += `[${body.startsWith("^") ? "^" : ""}${body.replace(/^\^/, "").replace(/[\\\]]/g, "\\$&")}]`;
+      i = close;
+    } else re += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  try {
+    return new RegExp(`^${re}$`).test(name);
+  } catch {
+    return true; // a class we can't translate: assume it may match
+  }
+}
+
+/**
+ * Whether a COPY source pattern (`.env*`, `node_modules*`, `conf/x.py[co]`)
+ * could match what the candidate ignores. A component that is only a star
+ * (or two) copies a directory's contents like `COPY dir/` does, so it is left
+ * to the per-candidate rules (as `COPY .` is); a top-level star followed by
+ * more components (`COPY {star}/config.yml`) reaches into every top-level directory.
+ */
+function globReaches(source: string, cand: Candidate): boolean {
+  const parts = clean(source).split("/");
+  if (!parts.some((p) => GLOB.test(p))) return false;
+  const anywhere = cand.pattern.startsWith("**/");
+  const name = cand.pattern.replace(/^\*\*\//, "");
+  const pure = (p: string) => p === "*" || p === "**";
+  if (!anywhere) {
+    const first = parts[0]!;
+    if (!GLOB.test(first)) return false;
+    if (pure(first)) return parts.length > 1;
+    return componentMatches(first, name);
+  }
+  return parts.some((p) => GLOB.test(p) && !pure(p) && componentMatches(p, name));
 }
 
 function isPythonProject(file: ParsedDockerfile): boolean {
@@ -116,7 +278,9 @@ function conflict(cand: Candidate, file: ParsedDockerfile, context: BuildContext
       c !== "" &&
       c !== "." &&
       c !== "*" &&
-      (dockerignoreMatches(cand.pattern, c) || dockerignoreMatches(cand.pattern, c.replace(/[*?[].*$/, "x")))
+      (dockerignoreMatches(cand.pattern, c) ||
+        dockerignoreMatches(cand.pattern, c.replace(/[*?[].*$/, "x")) ||
+        globReaches(c, cand))
     );
   });
   if (source) return `the Dockerfile copies ${source}`;
@@ -124,7 +288,9 @@ function conflict(cand: Candidate, file: ParsedDockerfile, context: BuildContext
   const text = file.text;
   switch (cand.pattern) {
     case ".git":
-      return whole && readsGit(file) ? "a build step may read the git metadata (git, setup.py, pip install .)" : null;
+      return whole && readsGit(file)
+        ? "a build step may read the git metadata (git, make, go, npm/yarn, mvn, gradle, bundle, setup.py, pip install .)"
+        : null;
     case ".venv":
     case "venv": {
       const mentioned = new RegExp(`(^|[\\s/"'=:])${cand.pattern.replace(".", "\\.")}(/|\\s|"|'|$)`, "m").test(text);
@@ -132,8 +298,7 @@ function conflict(cand: Candidate, file: ParsedDockerfile, context: BuildContext
       return mentioned && !created ? `the Dockerfile uses ${cand.pattern} without creating it` : null;
     }
     case "node_modules": {
-      const installs = /\b(npm\s+(install|i|ci)|yarn|pnpm\s+(install|i))\b/.test(text);
-      return whole && context.exists("node_modules") && !installs
+      return whole && context.exists("node_modules") && !installsNodeModules(file)
         ? "node_modules is copied and never installed in the image"
         : null;
     }
@@ -265,14 +430,23 @@ A context with no \`.dockerignore\` and \`COPY . /app\` gets
 \`\`\`
 
 ## Safety
-No pattern that matches a COPY/ADD source is proposed. An entry is left out
-(and the report says why) when: \`.git\` — a build step may read it (git,
-\`setup.py\`, \`pip install .\`, poetry, uv); \`venv\`/\`.venv\` — the Dockerfile
-uses it without creating it; \`node_modules\` — it exists, is copied and
-nothing installs it in the image; \`.env\` — it exists and \`COPY .\` copies
-it today; \`dist\`/\`build\` — a RUN/CMD refers to it, or it exists and
-\`COPY .\` copies it. Allow-list \`.dockerignore\` files (\`*\` then \`!src\`)
-are left alone.
+No entry is proposed that hides something the build reads. The build's reads
+are every COPY/ADD source and every \`RUN --mount=type=bind\` source without
+\`from=\` (no \`source=\` binds the whole context). An entry is left out (and
+the report says why) when it matches a source (\`COPY dist/app.whl\`) or a
+source pattern could match it (\`COPY .env* ./\` keeps \`.env\`,
+\`node_modules*\` keeps \`node_modules\`); or, when the whole context is
+copied or bind-mounted: \`.git\` — a build step may read it (git anywhere, in
+RUN or in an ENV/ARG package list; make, go, npm/yarn/pnpm, mvn, gradle,
+bundle/rake/gem, cargo, dotnet, sbt, lein, poetry/uv/hatch/pdm,
+\`setup.py\`, \`pip install .\`, or an opaque script); \`node_modules\` — it
+exists and nothing installs it in the image (\`npm install|ci\`,
+\`pnpm install\`, bare \`yarn\`/\`yarn install|add\`; \`yarn start\` or
+\`yarn build\` run scripts, not installs); \`.env\` — it exists and \`COPY .\`
+copies it today; \`dist\`/\`build\` — a RUN/CMD refers to it, or it exists and
+\`COPY .\` copies it; \`venv\`/\`.venv\` — the Dockerfile uses it without
+creating it. Allow-list \`.dockerignore\` files (\`*\` then \`!src\`) are left
+alone.
 
 ## References
 - guide 000 ("How to remove extra project files from docker image")

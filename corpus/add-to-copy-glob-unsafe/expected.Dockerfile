@@ -1,0 +1,2 @@
+FROM debian:bookworm
+COPY vendor/oracle/* /opt/oracle/

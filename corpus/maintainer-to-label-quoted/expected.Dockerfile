@@ -1,0 +1,2 @@
+FROM debian:bookworm-slim
+LABEL maintainer="\"Tiago <tiago@example.com>\""
