@@ -196,18 +196,25 @@ class TreeNode {
   }
 }
 
+/** Iterative (no recursion): a RUN of thousands of `&&`s nests as deep, and must not overflow the stack. */
 function materialize(tree: Tree, source: string): TreeNode {
   const cursor = tree.walk();
-  const copy = (): TreeNode => {
-    const node = new TreeNode(cursor.nodeType, cursor.nodeIsNamed, cursor.startIndex, cursor.endIndex, source);
+  const here = () => new TreeNode(cursor.nodeType, cursor.nodeIsNamed, cursor.startIndex, cursor.endIndex, source);
+  const root = here();
+  const parents: TreeNode[] = [];
+  let current = root;
+  for (;;) {
     if (cursor.gotoFirstChild()) {
-      do node.children.push(copy());
-      while (cursor.gotoNextSibling());
-      cursor.gotoParent();
+      parents.push(current);
+    } else {
+      while (!cursor.gotoNextSibling()) {
+        if (parents.length === 0 || !cursor.gotoParent()) return root;
+        parents.pop();
+      }
     }
-    return node;
-  };
-  return copy();
+    current = here();
+    parents[parents.length - 1]!.children.push(current);
+  }
 }
 
 const REDIRECT_TYPES = new Set(["file_redirect", "heredoc_redirect", "herestring_redirect"]);
@@ -276,13 +283,22 @@ class Converter {
     const ops: AndOrOp[] = [];
     const trailingWords: ShellWord[] = [];
     // `prefix`: pipeline elements that belong in front of the leftmost pipeline
-    // of `n` (see the `a | b && c` quirk below).
+    // of `n` (see the `a | b && c` quirk below). Lists nest one level per
+    // operator, so the walk keeps its own stack of steps (run last-in,
+    // first-out, in the order recursion would) instead of recursing.
+    type Step =
+      | { readonly n: TreeNode; readonly trailingRedirects: Redirect[]; readonly prefix: Command[] }
+      | { readonly op: AndOrOp };
+    const steps: Step[] = [];
     const visit = (n: TreeNode, trailingRedirects: Redirect[], prefix: Command[]): void => {
+      steps.push({ n, trailingRedirects, prefix });
+    };
+    const step = (n: TreeNode, trailingRedirects: Redirect[], prefix: Command[]): void => {
       if (n.type === "list") {
         const [left, op, right] = [n.child(0)!, n.child(1)!, n.child(2)!];
-        visit(left, [], prefix);
-        ops.push(op.type === "||" ? "||" : "&&");
         visit(right, trailingRedirects, []);
+        steps.push({ op: op.type === "||" ? "||" : "&&" });
+        visit(left, [], prefix);
         return;
       }
       // tree-sitter-bash quirk: in `a && b >x` it wraps the whole list in the
@@ -331,6 +347,11 @@ class Converter {
       pipelines.push({ ...pipeline, start, end, commands });
     };
     visit(node, [], []);
+    while (steps.length > 0) {
+      const next = steps.pop()!;
+      if ("op" in next) ops.push(next.op);
+      else step(next.n, next.trailingRedirects, next.prefix);
+    }
     return { start: node.startIndex, end: node.endIndex, pipelines, ops };
   }
 

@@ -530,7 +530,20 @@ export function isSameOrAncestor(a: string, b: string): boolean {
  * classic "cannot import name main" after a pip upgrade — where a fresh RUN
  * would look it up again.
  */
-export function selfUpgradedTools(walk: DeepWalk): Set<string> {
+/** Per walk: a chain asks about every earlier RUN for each RUN it adds (n² questions, n walks). */
+function memoByWalk<T>(compute: (walk: DeepWalk) => T): (walk: DeepWalk) => T {
+  const memo = new WeakMap<DeepWalk, T>();
+  return (walk) => {
+    if (memo.has(walk)) return memo.get(walk)!;
+    const value = compute(walk);
+    memo.set(walk, value);
+    return value;
+  };
+}
+
+export const selfUpgradedTools: (walk: DeepWalk) => ReadonlySet<string> = memoByWalk(selfUpgradedToolsOf);
+
+function selfUpgradedToolsOf(walk: DeepWalk): Set<string> {
   const tools = new Set<string>();
   for (const { command } of walk.commands) {
     const call = packageManagerCall(command);
@@ -565,7 +578,14 @@ export function selfUpgradedTools(walk: DeepWalk): Set<string> {
 }
 
 /** The command names (without directory) a body runs; pip3.11 also counts as pip3. */
-export function commandNames(walk: DeepWalk, onlyCurrentShell = false): Set<string> {
+const allCommandNames = memoByWalk((walk) => commandNamesOf(walk, false));
+const currentShellCommandNames = memoByWalk((walk) => commandNamesOf(walk, true));
+
+export function commandNames(walk: DeepWalk, onlyCurrentShell = false): ReadonlySet<string> {
+  return onlyCurrentShell ? currentShellCommandNames(walk) : allCommandNames(walk);
+}
+
+function commandNamesOf(walk: DeepWalk, onlyCurrentShell: boolean): Set<string> {
   const names = new Set<string>();
   for (const { command, currentShell } of walk.commands) {
     if (onlyCurrentShell && !currentShell) continue;
@@ -592,7 +612,9 @@ const NEEDS_LISTS: ReadonlySet<string> = new Set([
   "reinstall",
 ]);
 
-export function aptListsEvents(walk: DeepWalk): ListsEvent[] {
+export const aptListsEvents: (walk: DeepWalk) => readonly ListsEvent[] = memoByWalk(aptListsEventsOf);
+
+function aptListsEventsOf(walk: DeepWalk): ListsEvent[] {
   const events: ListsEvent[] = [];
   for (const { command } of walk.commands) {
     const call = packageManagerCall(command);

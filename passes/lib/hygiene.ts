@@ -84,23 +84,36 @@ export interface ChainSlot {
  * (top level, or inside `{ }`/if/for/while bodies, never in a subshell).
  */
 export function slotOf(script: ShellScript, command: SimpleCommand): ChainSlot | null {
-  const visit = (statements: readonly Statement[], depth: number, inLoop: boolean): ChainSlot | null => {
+  return slotsOf(script).get(command) ?? null;
+}
+
+/**
+ * Every simple command's slot, indexed once per script: passes ask for the
+ * slots of many commands of one RUN (adjacent installs, later readers), and
+ * walking the script per question made a RUN of n commands cost n² walks.
+ */
+const slotIndex = new WeakMap<ShellScript, Map<SimpleCommand, ChainSlot>>();
+
+function slotsOf(script: ShellScript): Map<SimpleCommand, ChainSlot> {
+  let index = slotIndex.get(script);
+  if (index) return index;
+  const slots = new Map<SimpleCommand, ChainSlot>();
+  const visit = (statements: readonly Statement[], depth: number, inLoop: boolean): void => {
     for (const statement of statements) {
       const andOr = statement.andOr;
       for (let i = 0; i < andOr.pipelines.length; i++) {
         const pipeline = andOr.pipelines[i]!;
         for (const c of pipeline.commands) {
-          if (c === command) return { statement, andOr, index: i, pipeline, depth, inLoop };
-          if (c.kind !== "simple" && c.start <= command.start && command.end <= c.end) {
-            const inner = visit(c.inner, depth + 1, inLoop || c.kind === "for" || c.kind === "while");
-            if (inner) return inner;
-          }
+          if (c.kind === "simple") slots.set(c, { statement, andOr, index: i, pipeline, depth, inLoop });
+          else visit(c.inner, depth + 1, inLoop || c.kind === "for" || c.kind === "while");
         }
       }
     }
-    return null;
   };
-  return visit(script.statements, 0, false);
+  visit(script.statements, 0, false);
+  index = slots;
+  slotIndex.set(script, index);
+  return index;
 }
 
 /**
