@@ -54,39 +54,3 @@ export function pipCacheMounted(file: ParsedDockerfile, run: RunInfo): boolean {
   const targets = cacheMountTargets(run.node);
   return dirs.some((d) => overlaps(targets, d));
 }
-
-/** Distro releases whose packaged pip predates pip 6 (no --no-cache-dir, no --no-compile on old pips). */
-const OLD_PIP_BASES: Record<string, RegExp> = {
-  ubuntu: /^(12\.04|12\.10|13\.04|13\.10|14\.04|14\.10|precise|quantal|raring|saucy|trusty|utopic)/,
-  debian: /^(6|7|8|squeeze|wheezy|jessie)\b/,
-};
-
-/**
- * The pip a RUN calls may be the distro's old one (Ubuntu 14.04 ships pip
- * 1.5): true when the stage builds on such a release and nothing earlier
- * upgraded pip.
- */
-export function mayBeOldPip(file: ParsedDockerfile, node: InstructionNode): boolean {
-  const stage = file.stages[node.stage];
-  if (!stage) return true;
-  const image = baseImageOf(file, stage);
-  if (image === null) return false;
-  const { repo, tag } = parseImage(image);
-  const old = OLD_PIP_BASES[repo];
-  if (!old || !old.test(tag ?? "")) return false;
-  for (const s of stageChain(file, stage)) {
-    for (const i of s.instructions) {
-      if (s.index === stage.index && i.index >= node.index) break;
-      const text = file.text.slice(i.start, i.end);
-      if (
-        i.keyword === "RUN" &&
-        /(install\s+(-U|--upgrade)\s+(.*\s)?pip\b|(-U|--upgrade)\s+pip\b|get-pip\.py|easy_install\s+(-U\s+)?pip)/.test(
-          text,
-        )
-      ) {
-        return false;
-      }
-    }
-  }
-  return true;
-}
