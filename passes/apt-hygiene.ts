@@ -24,6 +24,7 @@ import {
   type SubcommandCall,
 } from "./lib/hygiene.js";
 import {
+  APT_LIST_READERS,
   packageManagerCall,
   type PackageManager,
   OPTIONS_WITH_VALUE as SHARED_OPTIONS_WITH_VALUE,
@@ -66,19 +67,6 @@ const NEEDED_RECOMMENDS: readonly {
     why: "gcc only recommends it, and nothing compiles without it",
   },
 ];
-
-/** apt-get/apt subcommands that read the package lists /var/lib/apt/lists holds. */
-const LIST_READERS = new Set([
-  "install",
-  "upgrade",
-  "dist-upgrade",
-  "full-upgrade",
-  "source",
-  "build-dep",
-  "download",
-  "reinstall",
-  "satisfy",
-]);
 
 /** `apt <sub>` → `apt-get <sub>` where both do the same thing. */
 const APT_TO_APT_GET = new Set(["install", "update", "remove", "purge", "autoremove", "dist-upgrade"]);
@@ -140,7 +128,7 @@ function readsLists(command: SimpleCommand, source?: string): boolean {
   const call = packageManagerCall(command);
   if (call && (call.manager === "apt-get" || call.manager === "apt")) {
     // Any reader word counts, wherever it stands: `apt-get -t x install` must not be missed.
-    return call.args.some((a) => a === null || LIST_READERS.has(a));
+    return call.args.some((a) => a === null || APT_LIST_READERS.has(a));
   }
   const name = command.name?.slice(command.name.lastIndexOf("/") + 1);
   if (name === "apt-cache" || name === "aptitude") return true;

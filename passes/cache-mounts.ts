@@ -1,3 +1,4 @@
+import { parseUserAdd } from "./lib/user-add.js";
 import type { InstructionNode, ParsedDockerfile, Stage } from "../src/dockerfile.js";
 import type { ShellScript, SimpleCommand } from "../src/shell.js";
 import { allSimpleCommands } from "../src/shell-facts.js";
@@ -486,67 +487,13 @@ interface CreatedUser {
 /** Users made by `useradd`/`adduser` in the stage family before `node`, with -u / -d / -h / --home. */
 function createdUsers(info: StageInfo, node: InstructionNode): CreatedUser[] {
   const out: CreatedUser[] = [];
-  const withValue = new Set([
-    "-u",
-    "--uid",
-    "-d",
-    "--home-dir",
-    "--home",
-    "-h",
-    "-g",
-    "--gid",
-    "-G",
-    "--groups",
-    "-s",
-    "--shell",
-    "-c",
-    "--comment",
-    "-k",
-    "--skel",
-    "-K",
-    "--key",
-    "-e",
-    "--expiredate",
-    "-f",
-    "--inactive",
-    "-p",
-    "--password",
-    "-b",
-    "--base-dir",
-    "--gecos",
-    "--ingroup",
-    "--firstuid",
-    "--lastuid",
-    "--conf",
-  ]);
   for (const stage of [...info.ancestors, info.stage]) {
     for (const i of stage.instructions) {
       if (stage === info.stage && i.index >= node.index) break;
       if (i.keyword !== "RUN" || !i.shell?.parse.ok) continue;
       for (const c of allSimpleCommands(i.shell.parse.script.statements)) {
-        const cmd = c.name?.slice(c.name.lastIndexOf("/") + 1);
-        if (cmd !== "useradd" && cmd !== "adduser") continue;
-        let uid: string | null = null;
-        let home: string | null = null;
-        let name: string | null = null;
-        const words = c.words.map((w) => w.value);
-        for (let k = 1; k < words.length; k++) {
-          const w = words[k];
-          if (w === null || w === undefined) continue;
-          const eq = w.indexOf("=");
-          const flag = w.startsWith("--") && eq > 0 ? w.slice(0, eq) : w;
-          const inline = w.startsWith("--") && eq > 0 ? w.slice(eq + 1) : null;
-          if (withValue.has(flag)) {
-            const value = inline ?? words[++k] ?? null;
-            if (flag === "-u" || flag === "--uid") uid = value;
-            if (flag === "-d" || flag === "--home-dir" || flag === "--home" || (flag === "-h" && cmd === "adduser"))
-              home = value;
-            continue;
-          }
-          if (w.startsWith("-")) continue;
-          if (name === null) name = w;
-        }
-        if (name !== null) out.push({ name, uid: uid && /^\d+$/.test(uid) ? uid : null, home });
+        const add = parseUserAdd(c);
+        if (add?.name) out.push({ name: add.name, uid: add.uid, home: add.home });
       }
     }
   }

@@ -9,7 +9,7 @@ import {
   parseImage,
   removeWordOrLine,
 } from "./lib/hygiene.js";
-import { OPTIONS_WITH_VALUE, packageManagerCall } from "./lib/package-managers.js";
+import { APT_LIST_READERS, OPTIONS_WITH_VALUE, packageManagerCall } from "./lib/package-managers.js";
 import { analysableRuns, fileSpan, type RunInfo } from "./lib/runs.js";
 
 const id = "python-base-image";
@@ -318,18 +318,6 @@ function rewriteStage(
   };
 }
 
-/** apt subcommands that read the package lists `apt-get update` downloads. */
-const READS_LISTS = new Set([
-  "install",
-  "upgrade",
-  "dist-upgrade",
-  "full-upgrade",
-  "build-dep",
-  "source",
-  "download",
-  "reinstall",
-]);
-
 /** True when the RUN runs `apt-get update` and doesn't delete the lists after it. */
 function leavesAptLists(run: RunInfo): boolean {
   let lists = false;
@@ -366,7 +354,7 @@ function laterInstallNeedsLists(
       const call = packageManagerCall(c);
       if (!call || (call.manager !== "apt-get" && call.manager !== "apt")) continue;
       if (call.subcommand === "update") updated = true;
-      else if (!updated && READS_LISTS.has(call.subcommand ?? "") && !removed.has(c)) return true;
+      else if (!updated && APT_LIST_READERS.has(call.subcommand ?? "") && !removed.has(c)) return true;
     }
   }
   return false;

@@ -4,6 +4,7 @@
  * removed from its `&&` chain without changing when anything else runs. All
  * offsets here are logical offsets of the RUN body (see src/logical.ts).
  */
+import { parseUserAdd } from "./user-add.js";
 import type { InstructionNode, ParsedDockerfile } from "../../src/dockerfile.js";
 import type { AndOr, ShellScript, ShellWord, SimpleCommand, Span, Statement } from "../../src/shell.js";
 import { allSimpleCommands } from "../../src/shell-facts.js";
@@ -641,7 +642,7 @@ export function cacheCreations(script: ShellScript, targets: readonly string[], 
       continue;
     }
     if (name === "useradd" || name === "adduser") {
-      const home = createdHome(command, name);
+      const home = createdHome(command);
       if (home !== null) {
         hit(
           command,
@@ -742,33 +743,9 @@ function positionalWords(words: readonly ShellWord[], valueFlags: ReadonlySet<st
 }
 
 /** The home directory `useradd`/`adduser` creates (absolute), or null when it creates none or it can't be told. */
-function createdHome(command: SimpleCommand, name: "useradd" | "adduser"): string | null {
-  const words = command.words.map((w) => w.value);
-  let home: string | null = null;
-  let base = "/home";
-  let user: string | null = null;
-  // useradd creates the home with -m (and by default on distributions whose login.defs
-  // say CREATE_HOME yes); adduser (Debian and busybox) creates it unless told not to.
-  let creates = true;
-  for (let k = 1; k < words.length; k++) {
-    const w = words[k];
-    if (w === null || w === undefined) continue;
-    const eq = w.indexOf("=");
-    const flag = w.startsWith("--") && eq > 0 ? w.slice(0, eq) : w;
-    const inline = w.startsWith("--") && eq > 0 ? w.slice(eq + 1) : null;
-    if (flag === "-M" || flag === "--no-create-home" || (name === "adduser" && flag === "-H")) creates = false;
-    else if (flag === "-d" || flag === "--home-dir" || flag === "--home" || (name === "adduser" && flag === "-h")) {
-      home = inline ?? words[++k] ?? null;
-    } else if (flag === "-b" || flag === "--base-dir") base = inline ?? words[++k] ?? base;
-    else if (
-      /^-[ugGsckKefp]$|^--(uid|gid|groups|shell|comment|skel|key|expiredate|inactive|password|gecos|ingroup|firstuid|lastuid|conf|add_extra_groups|extrausers)$/.test(
-        flag,
-      )
-    ) {
-      if (inline === null) k++;
-    } else if (!w.startsWith("-") && user === null) user = w;
-  }
-  if (!creates) return null;
-  if (home !== null) return home;
-  return user === null ? null : `${base.replace(/\/+$/, "")}/${user}`;
+function createdHome(command: SimpleCommand): string | null {
+  const add = parseUserAdd(command);
+  if (!add || !add.createsHome) return null;
+  if (add.home !== null) return add.home;
+  return add.name === null ? null : `${add.baseDir.replace(/\/+$/, "")}/${add.name}`;
 }

@@ -12,7 +12,7 @@
  */
 import { parseShell, type Command, type ShellScript, type SimpleCommand, type Statement } from "../../src/shell.js";
 import { currentShellCommands, STATE_CHANGING_BUILTINS, stateEffects } from "../../src/shell-facts.js";
-import { packageManagerCall } from "./package-managers.js";
+import { APT_LIST_READERS, packageManagerCall } from "./package-managers.js";
 
 /** A simple command found anywhere in a body, subshells and functions included. */
 export interface DeepCommand {
@@ -601,17 +601,6 @@ function commandNamesOf(walk: DeepWalk, onlyCurrentShell: boolean): Set<string> 
 /** apt package-list events in source order, for the "install after the lists were removed" hazard. */
 export type ListsEvent = "update" | "remove-lists" | "needs-lists";
 
-const NEEDS_LISTS: ReadonlySet<string> = new Set([
-  "install",
-  "upgrade",
-  "dist-upgrade",
-  "full-upgrade",
-  "build-dep",
-  "source",
-  "download",
-  "reinstall",
-]);
-
 export const aptListsEvents: (walk: DeepWalk) => readonly ListsEvent[] = memoByWalk(aptListsEventsOf);
 
 function aptListsEventsOf(walk: DeepWalk): ListsEvent[] {
@@ -620,7 +609,7 @@ function aptListsEventsOf(walk: DeepWalk): ListsEvent[] {
     const call = packageManagerCall(command);
     if (call && (call.manager === "apt-get" || call.manager === "apt")) {
       if (call.subcommand === "update") events.push("update");
-      else if (call.subcommand !== null && NEEDS_LISTS.has(call.subcommand)) events.push("needs-lists");
+      else if (call.subcommand !== null && APT_LIST_READERS.has(call.subcommand)) events.push("needs-lists");
       continue;
     }
     if (baseName(command) === "rm") {

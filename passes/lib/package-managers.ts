@@ -294,3 +294,16 @@ export function subcommandIndex(tool: string, words: readonly (string | null)[],
   }
   return -1;
 }
+
+/** apt-get/apt subcommands that read the package lists `apt-get update` puts in /var/lib/apt/lists. */
+export const APT_LIST_READERS: ReadonlySet<string> = new Set([
+  "install",
+  "upgrade",
+  "dist-upgrade",
+  "full-upgrade",
+  "source",
+  "build-dep",
+  "download",
+  "reinstall",
+  "satisfy",
+]);
