@@ -350,6 +350,44 @@ function table(rows: string[][]): string {
     .join("\n");
 }
 
+/**
+ * Generated files far larger than hand-written ones (thousands of RUNs, which
+ * chain-runs merges into one; thousands of `&&`s): their time must grow
+ * about linearly, not explode (1,000 apt RUNs once took 376 s).
+ */
+async function largeFiles(): Promise<{ file: string; kb: number; seconds: number; rounds: number }[]> {
+  const { optimizeDockerfile } = await import("../src/api.js");
+  const runs = (n: number, body: (i: number) => string) =>
+    `FROM debian:bookworm\n${Array.from({ length: n }, (_, i) => `RUN ${body(i)}`).join("\n")}\n`;
+  const cases: [string, string][] = [
+    ["1,000 apt RUNs", runs(1000, (i) => `apt-get update && apt-get install -y p${i} && rm -rf /var/lib/apt/lists/*`)],
+    ["4,000 RUNs (merged into one)", runs(4000, (i) => `echo ${i} > /tmp/f${i}`)],
+    ["one RUN of 20,000 &&s", runs(1, () => Array.from({ length: 20_000 }, (_, i) => `echo ${i}`).join(" && "))],
+    [
+      "1,000 stages",
+      Array.from(
+        { length: 1000 },
+        (_, i) =>
+          `FROM python:3.11-slim AS s${i}\nRUN apt-get update && apt-get install -y gcc\nRUN pip install x${i}\n`,
+      ).join(""),
+    ],
+  ];
+  const out = [];
+  for (const [file, text] of cases) {
+    const started = performance.now();
+    const result = optimizeDockerfile(text);
+    out.push({ file, kb: text.length / 1024, seconds: (performance.now() - started) / 1000, rounds: result.rounds });
+  }
+  console.log("\nGenerated large files (in process, all default passes):\n");
+  console.log(
+    table([
+      ["file", "KB", "seconds", "rounds"],
+      ...out.map((r) => [r.file, fmt(r.kb, 0), fmt(r.seconds, 2), String(r.rounds)]),
+    ]),
+  );
+  return out;
+}
+
 async function main(): Promise<void> {
   if (!existsSync(CORPUS)) {
     console.error(`no corpus at ${CORPUS}`);
@@ -363,7 +401,9 @@ async function main(): Promise<void> {
 
   // `npm run bench -- --only perfile,cli,fix` runs a subset.
   const onlyArg = process.argv.indexOf("--only");
-  const sections = new Set(onlyArg > 0 ? (process.argv[onlyArg + 1] ?? "").split(",") : ["perfile", "cli", "fix"]);
+  const sections = new Set(
+    onlyArg > 0 ? (process.argv[onlyArg + 1] ?? "").split(",") : ["perfile", "cli", "fix", "large"],
+  );
 
   const measures: Measure[] = [];
   if (sections.has("perfile")) {
@@ -453,6 +493,8 @@ async function main(): Promise<void> {
     }
   }
 
+  const large = sections.has("large") ? await largeFiles() : [];
+
   const targets: Record<string, boolean> = {};
   const lint = measures.find((m) => m.tool === "dockerfilelint");
   if (measures[0] && lint) {
@@ -478,6 +520,7 @@ async function main(): Promise<void> {
     perFile: measures,
     cli,
     fix: fixes,
+    large,
     targets,
   };
   writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
