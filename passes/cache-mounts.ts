@@ -3,7 +3,7 @@ import type { InstructionNode, ParsedDockerfile, Stage } from "../src/dockerfile
 import type { ShellScript, SimpleCommand } from "../src/shell.js";
 import { allSimpleCommands } from "../src/shell-facts.js";
 import { parseShell } from "../src/shell.js";
-import { runPass } from "../src/memo.js";
+import { memoByFile, runPass } from "../src/memo.js";
 import { contextAt, homeOf, isPosixShell } from "../src/stage-facts.js";
 import type { Change, Edit, Pass, PassOptions, PassResult, Skip } from "../src/types.js";
 import {
@@ -969,13 +969,19 @@ function mountState(existing: readonly ExistingMount[], dir: string): "covered" 
 }
 
 /** A COPY --from of this stage family that copies the cache directory (or a parent) out. */
+/** The file's `COPY --from=` instructions, once per file (every RUN's cache asks). */
+const copiesFromStages = memoByFile((file) =>
+  file.instructions.flatMap((node) => {
+    const from = node.keyword === "COPY" ? node.flags.find((f) => f.name === "from")?.value?.toLowerCase() : undefined;
+    return from ? [{ node, from }] : [];
+  }),
+);
+
 function copiedOut(facts: FileFacts, info: StageInfo, dirs: readonly string[]): string | null {
   const family = familyStages(info);
   const names = new Set(family.flatMap((s) => [String(s.index), ...(s.name ? [s.name] : [])]));
-  for (const node of facts.file.instructions) {
-    if (node.keyword !== "COPY") continue;
-    const from = node.flags.find((f) => f.name === "from")?.value?.toLowerCase();
-    if (!from || !names.has(from)) continue;
+  for (const { node, from } of copiesFromStages(facts.file)) {
+    if (!names.has(from)) continue;
     const sources = node.args.slice(0, -1).map((a) => a.value);
     for (const src of sources) {
       const path = src.startsWith("/") ? src : `/${src}`;

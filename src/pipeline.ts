@@ -91,8 +91,13 @@ export function optimize(input: string, options: OptimizeOptions): OptimizeResul
       }
     }
     const selected: Change[] = [];
+    const selectedSpans: Span[] = [];
     for (const change of candidates) {
-      if (!selected.some((s) => changesConflict(s, change))) selected.push(change);
+      // Changes whose spans don't even touch can't conflict: only those are compared edit by edit.
+      const span = spanOf(change);
+      if (selected.some((s, i) => spansTouch(selectedSpans[i]!, span) && changesConflict(s, change))) continue;
+      selected.push(change);
+      selectedSpans.push(span);
     }
     if (selected.length === 0) {
       converged = true;
@@ -238,20 +243,42 @@ function tryApply(parsed: ParsedDockerfile, changes: readonly Change[]): ParsedD
  * RUN), which still parses but no longer sets A.
  */
 function untouchedInstructionsKept(parsed: ParsedDockerfile, next: ParsedDockerfile, edits: readonly Edit[]): boolean {
+  // One pass over both lists, in file order: the edits don't overlap, so their ends rise with their starts.
   const sorted = sortedEdits(edits);
   const startsAfter = new Map(next.instructions.map((i) => [i.start, i]));
+  let shift = 0;
+  let k = 0;
   for (const node of parsed.instructions) {
-    // Touching: overlapping, or an insertion at either end.
-    if (sorted.some((e) => e.start <= node.end && e.end >= node.start)) continue;
-    let shift = 0;
-    for (const e of sorted) {
-      if (e.end > node.start) break;
-      shift += e.newText.length - (e.end - e.start);
+    while (k < sorted.length && sorted[k]!.end < node.start) {
+      shift += sorted[k]!.newText.length - (sorted[k]!.end - sorted[k]!.start);
+      k++;
     }
+    // Touching: overlapping, or an insertion at either end.
+    if (k < sorted.length && sorted[k]!.start <= node.end) continue;
     const moved = startsAfter.get(node.start + shift);
     if (!moved || moved.end - moved.start !== node.end - node.start || moved.keyword !== node.keyword) return false;
   }
   return true;
+}
+
+interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+function spanOf(change: Change): Span {
+  let start = Infinity;
+  let end = -Infinity;
+  for (const e of change.edits) {
+    if (e.start < start) start = e.start;
+    if (e.end > end) end = e.end;
+  }
+  return { start, end };
+}
+
+/** Overlapping or sharing an end point (what changesConflict can call a conflict). */
+function spansTouch(a: Span, b: Span): boolean {
+  return a.start <= b.end && b.start <= a.end;
 }
 
 /** RUN bodies that don't parse; once per parsed file (tryApply compares against the same file often). */
