@@ -182,7 +182,9 @@ For every \`apt-get\`/\`apt\` call in a shell-form RUN:
   \`apt-get update\` (DL3009), only when caches are not kept in cache mounts
   (cache strategy \`none\`, or the cache-mounts pass is off) and the RUN has no
   apt cache mount of its own;
-- merges \`apt-get install -y a && apt-get install -y b\` into one install.
+- merges \`apt-get install -y a && apt-get install -y b\` into one install
+  (**unsafe**: one transaction configures packages in dependency order only,
+  where the separate installs set each one up before the next began).
 
 ## Why
 Official Debian and Ubuntu images ship empty package lists: an install in a RUN
@@ -520,7 +522,9 @@ function mergeInstalls(file: ParsedDockerfile, run: RunInfo, calls: AptCall[], c
       pass: id,
       edits,
       reason: `${group.length} consecutive apt-get installs with the same options merged into one`,
-      safety: "safe",
+      safety: "unsafe",
+      unsafeBecause:
+        "one apt transaction orders unpacking and configuration by declared dependencies only: installed one after the other, each earlier package was fully set up (its keys, alternatives, locales, services) before the next install began, which an undeclared dependency may rely on",
     });
   }
 }

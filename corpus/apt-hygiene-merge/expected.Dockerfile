@@ -1,5 +1,5 @@
 FROM ubuntu:22.04
-RUN apt-get update && apt-get install -y \
+RUN apt-get update && apt-get install --no-install-recommends -y \
     gcc \
-    make git \
+    make libc6-dev git ca-certificates \
   && rm -rf /var/lib/apt/lists/*
