@@ -289,8 +289,7 @@ Translated so the meaning holds (safe):
   start (systemd's tmpfiles create it on a host).
 
 Unsafe, and says why:
-- a version pin (\`pkg=1.2-r0\`) or a repository tag (\`pkg@edge\`), a package
-  list that expands at build time (\`$DEPS\`), or a Debian package that differs:
+- a version pin (\`pkg=1.2-r0\`) or a repository tag (\`pkg@edge\`), or a Debian package that differs:
   language runtimes whose version follows the distribution, servers whose
   config layout or version moves (nginx, apache2, redis, supervisor, haproxy,
   mosquitto, lighttpd, postfix, stunnel), openssh-server (Debian generates host
@@ -325,7 +324,9 @@ Unsafe, and says why:
 
 Skipped (certain to fail, or not translatable):
 - an apk package the table does not know (\`python\`, \`py-pip\`, \`php7-*\`,
-  \`openjdk8-jre\`…): apt-get would stop at "Unable to locate package";
+  \`openjdk8-jre\`…), or a package list that expands at build time
+  (\`$DEPS\`, whose apk names can't be translated): apt-get would stop at
+  "Unable to locate package";
 - a command that uses \`/etc/apk\` or \`/var/cache/apk\` (\`echo … >>
   /etc/apk/repositories\`, \`sed -i\` on it, \`ls /var/cache/apk\`), \`pip install\`
   into Debian's system Python (PEP 668 refuses it) and busybox \`date -D\`,
@@ -483,24 +484,34 @@ function convertFile(c: Converter): PassResult {
       continue;
     }
     const unsafe: string[] = [];
+    // Files crossing between a stage that stays (musl, if Alpine) and a converted one (glibc):
+    // a dynamically linked program built on one side does not run on the other. Unless the
+    // side that built them is provably static (CGO_ENABLED=0), the group is left alone.
+    let crossing: string | null = null;
     for (const i of members) {
       if (convertible(i)) continue;
       const stage = file.stages[i]!;
       const k = kinds[rootOf(i)]!;
       const label = stageLabel(stage);
+      const incoming = edges.filter((e) => e.to === i && convertible(e.from));
+      const outgoing = edges.filter((e) => e.from === i && convertible(e.to));
       if (k.kind === "refuse" || k.kind === "variable") {
         reportStage(i);
-        unsafe.push(`stage ${label} stays on its image and shares files with the converted stages (musl vs glibc)`);
-        continue;
+        if (outgoing.length > 0 && !buildsStatic(file, i, rootOf)) {
+          crossing ??= `stage ${label} stays on its image and converted stages copy files from it: programs built there may be musl-linked and fail on Debian`;
+        } else {
+          unsafe.push(`stage ${label} stays on its image and shares files with the converted stages (musl vs glibc)`);
+        }
       }
-      // A stage that stays as it is: only what it receives from converted stages matters.
-      const incoming = edges.filter((e) => e.to === i && convertible(e.from));
-      const static_ = incoming.every((e) => buildsStatic(file, e.from, rootOf));
-      if (incoming.length > 0 && !static_) {
-        unsafe.push(
-          `stage ${label} (FROM ${stage.image}) stays as it is and copies files from a converted stage; binaries built on Debian link against glibc`,
-        );
+      // A stage that stays as it is: what it receives from converted stages must run there.
+      if (incoming.length > 0 && !incoming.every((e) => buildsStatic(file, e.from, rootOf))) {
+        crossing ??= `stage ${label} (FROM ${stage.image}) stays as it is and copies files from a converted stage: programs built on Debian link against glibc`;
       }
+    }
+    if (crossing !== null) {
+      const first = file.stages[Math.min(...toConvert)]!;
+      skips.push({ pass: id, at: first.from.start, reason: `${crossing}; left as it is` });
+      continue;
     }
     for (const ext of externalSources) {
       if (toConvert.includes(ext.to) && looksAlpine(ext.ref)) {
@@ -1420,10 +1431,11 @@ function convertApk(
           if (literal !== undefined && !aptEquivalent(literal)) {
             throw new Refusal(node.start, `${lineOf}: no known Debian package for apk package ${literal}`);
           }
-          unsafe.push(
-            `${lineOf}: the package list ${word.source} expands at build time, so its names are not translated`,
+          // Its apk names would reach apt-get untranslated: certain to fail, not merely unproven.
+          throw new Refusal(
+            node.start,
+            `${lineOf}: the package list ${word.source} expands at build time, so its apk names can't be translated`,
           );
-          out.push(word.source);
         } else if (word.value.endsWith(".apk") || word.value.includes("/")) {
           throw new Refusal(node.start, `${lineOf}: apk installs a local package file (${word.value})`);
         } else {
@@ -1483,12 +1495,10 @@ function convertApk(
       for (const word of operands) {
         const out: string[] = [];
         if (word.value === null) {
-          unsafe.push(
-            `${lineOf}: the package list ${word.source} expands at build time, so its names are not translated`,
+          throw new Refusal(
+            node.start,
+            `${lineOf}: the package list ${word.source} expands at build time, so its apk names can't be translated`,
           );
-          mapped.set(word, [word.source]);
-          seen.add(word.source);
-          continue;
         }
         const group = state.groups.get(word.value);
         if (group !== undefined) {

@@ -395,14 +395,17 @@ function pythonTagRelease(tag: string): string | null {
   return null;
 }
 
-/** Releases whose library names are older than bookworm's (libssl1.1, libffi7, libreadline7…). */
-const OLDER_RELEASES = ["pre-bookworm", "bullseye", "buster", "stretch", "jessie", "ubuntu-pre-22.04"];
+/** Older Debian releases: library names older than bookworm's (libssl1.1, libffi7, libreadline7…). */
+const OLDER_DEBIAN = ["pre-bookworm", "bullseye", "buster", "stretch", "jessie"];
+/** Debian names no Ubuntu release has (Ubuntu ships libjpeg-turbo8). */
+const NOT_ON_UBUNTU = new Set(["libjpeg62-turbo"]);
 
 /**
  * Why the runtime names may be wrong for this base's release, or null.
- * `certain`: the release is known to be older than bookworm and a name is
- * one that changed, so the runner's apt-get install would fail: refused
- * rather than offered as an unsafe change.
+ * `certain`: a name is known not to exist there (a name that changed since
+ * an older Debian release, any non-stable name before Ubuntu 22.04, a
+ * Debian-only name on Ubuntu), so the runner's apt-get install would fail:
+ * refused rather than offered as an unsafe change.
  */
 function releaseProblem(
   base: Base,
@@ -410,16 +413,23 @@ function releaseProblem(
   runtime: readonly string[],
 ): { reason: string; certain: boolean } | null {
   if (family !== "debian" || runtime.length === 0 || base.release === "bookworm") return null;
-  const older = base.release !== null && OLDER_RELEASES.includes(base.release);
   const changed = runtime.filter((p) => !DEBIAN_STABLE_NAMES.has(p));
-  if (older && changed.length === 0) return null;
-  if (older) {
+  const missing =
+    base.release === "ubuntu"
+      ? runtime.filter((p) => NOT_ON_UBUNTU.has(p))
+      : base.release === "ubuntu-pre-22.04"
+        ? [...new Set([...changed, ...runtime.filter((p) => NOT_ON_UBUNTU.has(p))])]
+        : base.release !== null && OLDER_DEBIAN.includes(base.release)
+          ? changed
+          : [];
+  if (missing.length > 0) {
     const release = base.release === "pre-bookworm" ? "an older Debian release" : base.release;
     return {
       certain: true,
-      reason: `the runner would install bookworm's ${changed.join(", ")}, which ${release} names differently; left as one stage`,
+      reason: `the runner would install bookworm's ${missing.join(", ")}, which ${release} names differently; left as one stage`,
     };
   }
+  if (base.release !== null && OLDER_DEBIAN.includes(base.release)) return null; // only names stable since jessie
   const release = base.release ?? "an unknown release";
   return {
     certain: false,

@@ -298,14 +298,21 @@ RUN apk add --no-cache make
     expect(out).toContain("FROM build AS test\nRUN apt-get update && apt-get install -y --no-install-recommends make");
   });
 
-  it("is unsafe when a converted stage shares files with one left on Alpine", () => {
-    expect(
-      unsafeReasons(`FROM golang:1.22-alpine AS build
+  it("leaves a group alone when programs may cross between musl and glibc stages", () => {
+    const crossing = `FROM golang:1.22-alpine AS build
 RUN go build -o /app .
 FROM alpine@sha256:abc
 COPY --from=build /app /app
-`),
-    ).toContain("stays on its image");
+`;
+    const result = run(crossing, true);
+    expect(result.output).toBe(crossing);
+    expect(result.skips.map((s) => s.reason).join("\n")).toMatch(
+      /copies files from a converted stage: programs built on Debian link against glibc/,
+    );
+    // A static build runs anywhere: converted, unsafe only for sharing files.
+    expect(unsafeReasons(crossing.replace("RUN go build", "RUN CGO_ENABLED=0 go build"))).toContain(
+      "stays on its image",
+    );
   });
 
   it("checks the package table only against bookworm", () => {
