@@ -66,7 +66,69 @@ const NEEDED_RECOMMENDS: readonly {
     already: ["build-essential", "g++", "clang"],
     why: "gcc only recommends it, and nothing compiles without it",
   },
+  // cmake only Recommends gcc and make (apt-cache depends cmake): its default
+  // generator writes Makefiles and probes a C compiler, so both are added, and
+  // the C headers gcc itself only recommends.
+  { needs: "make", by: (n) => n === "cmake", already: ["build-essential", "make"], why: "cmake only recommends it" },
+  {
+    needs: "gcc",
+    by: (n) => n === "cmake",
+    already: ["build-essential", "gcc", "g++", "clang"],
+    why: "cmake only recommends a C compiler",
+  },
+  {
+    needs: "libc6-dev",
+    by: (n) => n === "cmake",
+    already: ["build-essential", "libc6-dev", "g++", "clang"],
+    why: "cmake only recommends gcc, which needs the C headers",
+  },
+  // gnupg2 (and gnupg before bookworm) only Recommend dirmngr, which apt-key adv --keyserver and gpg --recv-keys use.
+  {
+    needs: "dirmngr",
+    by: (n) => n === "gnupg" || n === "gnupg2",
+    already: ["dirmngr"],
+    why: "gnupg only recommends it on older releases, and keyserver lookups need it",
+  },
 ];
+
+/**
+ * Packages whose recommends a later build step needs: without them the step
+ * fails, so the install keeps its recommends (apt-cache depends: bundler
+ * recommends build-essential and ruby-dev, r-base recommends r-base-dev).
+ */
+const BUILD_RECOMMENDS: readonly { package: RegExp; later: RegExp; explicit: readonly RegExp[]; what: string }[] = [
+  {
+    package: /^(ruby-)?bundler$/,
+    later: /(^|[\s;&|(])(bundle(\s+install)?|gem\s+install)(\s|$)/m,
+    explicit: [/^(build-essential|gcc(-\d+)?|g\+\+(-\d+)?)$/, /^ruby[\d.]*-dev$/],
+    what: "build-essential and ruby-dev, which bundle/gem install needs to compile native gems",
+  },
+  {
+    package: /^r-base$/,
+    later: /install\.packages|R\s+CMD\s+INSTALL|devtools::install|remotes::install/,
+    explicit: [/^r-base-dev$/],
+    what: "r-base-dev, which install.packages needs to compile packages",
+  },
+];
+
+function buildRecommendsNeeded(
+  file: ParsedDockerfile,
+  run: RunInfo,
+  a: AptCall,
+  names: readonly string[],
+): string | null {
+  for (const rule of BUILD_RECOMMENDS) {
+    const pkg = names.find((n) => rule.package.test(n));
+    if (!pkg || rule.explicit.every((re) => names.some((n) => re.test(n)))) continue;
+    const restOfRun = run.script.source.slice(a.command.end);
+    const laterRun = laterInstructions(file, run.node).find(
+      (i) => i.keyword === "RUN" && rule.later.test(file.text.slice(i.bodyStart, i.end)),
+    );
+    if (!rule.later.test(restOfRun) && !laterRun) continue;
+    return `${pkg} only recommends ${rule.what}, and that runs ${laterRun ? `on line ${laterRun.line}` : "later in the RUN"}`;
+  }
+  return null;
+}
 
 /** `apt <sub>` → `apt-get <sub>` where both do the same thing. */
 const APT_TO_APT_GET = new Set(["install", "update", "remove", "purge", "autoremove", "dist-upgrade"]);
@@ -458,7 +520,7 @@ function addNoRecommends(
     }
     if (packages.length === 0 || packages.some((p) => p === null)) continue;
     const names = packages.map((p) => p!.split(/[=/]/)[0]!);
-    const pipMissing = pipRecommendsNeeded(file, run, a, names);
+    const pipMissing = pipRecommendsNeeded(file, run, a, names) ?? buildRecommendsNeeded(file, run, a, names);
     if (pipMissing) {
       skips.push({
         pass: id,

@@ -136,6 +136,26 @@ describe("apt-hygiene", () => {
     expect(fix(once, true)).toBe(once);
     expect(once).toContain("rm -rf /var/lib/apt/lists/*");
   });
+
+  // Second audit: --no-install-recommends left out what a later step needs.
+  it("keeps what cmake, gnupg, bundler and r-base only recommend when the build needs it", () => {
+    const second = (text: string) => fix(text, true).split("\n")[1];
+    expect(second("FROM debian:bookworm\nRUN apt-get update && apt-get install -y cmake\n")).toContain(
+      "--no-install-recommends -y cmake make gcc libc6-dev",
+    );
+    expect(second("FROM debian:stretch\nRUN apt-get update && apt-get install -y gnupg2\n")).toContain("dirmngr");
+    const bundler = "FROM ubuntu:14.04\nRUN apt-get update && apt-get install -y bundler\nRUN bundle install\n";
+    expect(second(bundler)).not.toContain("--no-install-recommends");
+    const skips = optimizeDockerfile(bundler, { only: ["apt-hygiene"], unsafe: true }).skips.map((k) => k.reason);
+    expect(skips.join("\n")).toMatch(/bundler only recommends build-essential and ruby-dev/);
+    const r =
+      "FROM debian:bookworm\nRUN apt-get update && apt-get install -y r-base\nRUN Rscript -e 'install.packages(\"x\")'\n";
+    expect(second(r)).not.toContain("--no-install-recommends");
+    // Without a later build step the flag is added as before.
+    expect(second("FROM debian:bookworm\nRUN apt-get update && apt-get install -y r-base\n")).toContain(
+      "--no-install-recommends",
+    );
+  });
 });
 
 function aptCacheAnswers(): boolean {
