@@ -225,8 +225,9 @@ Safe when every step is proven from the file:
   (the reason says so). This is **unsafe**: the full image has tools (git,
   curl, wget, compilers…) and libraries that the app may run or load
   (subprocess, ctypes/dlopen) without the Dockerfile naming them. The shared
-  libraries the built extensions link are given back by construction: the
-  builder lists their Debian packages with ldd + dpkg -S, and the runner
+  libraries the built extensions and programs (\`*.so*\` and every executable
+  in the user base: a compiled uwsgi links libxml2) link are given back by
+  construction: the builder lists their Debian packages with ldd + dpkg -S, and the runner
   installs the ones the slim image lacks. Libraries bundled in wheels
   (auditwheel's \`.libs\`) belong to no package and come with the user site.
   Refused when the stage sets SHELL (the steps are /bin/sh) or the full tag
@@ -1292,8 +1293,8 @@ function librarySteps(
   // The line continuation is the file's escape character (`# escape=\``).
   const cont = ` ${file.escapeChar}${eol}    `;
   const builder = [
-    `# Debian packages owning the shared libraries the installed extensions link (for the ${runnerImage} runner)`,
-    `RUN find ${userBase} -type f -name '*.so*' -exec ldd {} + 2>/dev/null${cont}| awk '$2 == "=>" && $3 ~ /^\\// { print $3 }' | sort -u${cont}| while read -r lib; do dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null || true; done${cont}| sed -n '/diversion/!s/: \\/.*//p' | tr ',' '\\n' | sed 's/^ *//; s/:.*//' | sort -u > ${LIBRARY_LIST}`,
+    `# Debian packages owning the shared libraries the installed extensions and programs link (for the ${runnerImage} runner)`,
+    `RUN find ${userBase} -type f \\( -name '*.so*' -o -perm -u+x \\) -exec ldd {} + 2>/dev/null${cont}| awk '$2 == "=>" && $3 ~ /^\\// { print $3 }' | sort -u${cont}| while read -r lib; do dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null || true; done${cont}| sed -n '/diversion/!s/: \\/.*//p' | tr ',' '\\n' | sed 's/^ *//; s/:.*//' | sort -u > ${LIBRARY_LIST}`,
   ].join(eol);
   const install = `missing=$(for p in $(cat ${LIBRARY_LIST}); do dpkg-query -W -f='\${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || echo "$p"; done)${cont}&& if [ -n "$missing" ]; then apt-get update && apt-get install -y --no-install-recommends $missing && rm -rf /var/lib/apt/lists/*; fi`;
   const comment = `# The packages of those libraries that ${runnerImage} lacks`;

@@ -214,7 +214,7 @@ describe("a full python:X.Y image as the builder", () => {
     const text =
       "FROM python:3.11\nRUN useradd app\nWORKDIR /srv\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nUSER app\nCMD python main.py\n";
     const out = optimizeDockerfile(text, { only: ["builder-runner"], unsafe: true }).output;
-    expect(out).toContain("RUN find /home/app/.local -type f -name '*.so*'");
+    expect(out).toContain("RUN find /home/app/.local -type f \\( -name '*.so*' -o -perm -u+x \\)");
     const escaped = optimizeDockerfile(`# escape=\`\n${full("RUN pip install flask")}`, {
       only: ["builder-runner"],
       unsafe: true,

@@ -6,8 +6,8 @@ WORKDIR /usr/src/app
 COPY requirements.txt .
 # BuildKit already: the library list comes from the builder by a bind mount
 RUN --mount=type=cache,target=/root/.cache/pip pip install --user -r requirements.txt
-# Debian packages owning the shared libraries the installed extensions link (for the python:3.11-slim runner)
-RUN find /root/.local -type f -name '*.so*' -exec ldd {} + 2>/dev/null \
+# Debian packages owning the shared libraries the installed extensions and programs link (for the python:3.11-slim runner)
+RUN find /root/.local -type f \( -name '*.so*' -o -perm -u+x \) -exec ldd {} + 2>/dev/null \
     | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u \
     | while read -r lib; do dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null || true; done \
     | sed -n '/diversion/!s/: \/.*//p' | tr ',' '\n' | sed 's/^ *//; s/:.*//' | sort -u > /tmp/runtime-packages.txt

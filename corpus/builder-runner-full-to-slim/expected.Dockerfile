@@ -3,8 +3,8 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libpq-dev
 COPY requirements.txt .
 RUN pip install --user --no-cache-dir -r requirements.txt
-# Debian packages owning the shared libraries the installed extensions link (for the python:3.11-slim runner)
-RUN find /root/.local -type f -name '*.so*' -exec ldd {} + 2>/dev/null \
+# Debian packages owning the shared libraries the installed extensions and programs link (for the python:3.11-slim runner)
+RUN find /root/.local -type f \( -name '*.so*' -o -perm -u+x \) -exec ldd {} + 2>/dev/null \
     | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | sort -u \
     | while read -r lib; do dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null || true; done \
     | sed -n '/diversion/!s/: \/.*//p' | tr ',' '\n' | sed 's/^ *//; s/:.*//' | sort -u > /tmp/runtime-packages.txt
