@@ -405,8 +405,9 @@ class UnsafeNotes {
     const list = (xs: readonly string[]) => [...new Set(xs)].join(", ");
     const parts: string[] = [];
     if (this.unread.length > 0) {
+      const ways = [...new Set(this.unread.map(sourceNeedsOf))].join("; ");
       parts.push(
-        `dfopt could not read ${list(this.unread)} to check that the install needs no other project files (nested -r files, local paths, install scripts, path dependencies)`,
+        `dfopt could not read ${list(this.unread)} to check that the install needs no other project files (${ways})`,
       );
     }
     if (this.absent.length > 0)
@@ -1621,4 +1622,20 @@ class ManifestFirstCopy {
     }
     return { edits, comments };
   }
+}
+
+/** How an unread manifest commonly makes its install need the sources, by ecosystem (for the reviewer). */
+function sourceNeedsOf(manifest: string): string {
+  const name = manifest.slice(manifest.lastIndexOf("/") + 1);
+  if (/^Gemfile/.test(name) || name.endsWith(".gemspec")) return "a `gemspec` line or `path:` gems in the Gemfile";
+  if (/^composer\.(json|lock)$/.test(name)) return "classmap/files autoloading of the sources, path repositories";
+  if (/^(package(-lock)?\.json|yarn\.lock|pnpm-lock\.yaml|npm-shrinkwrap\.json)$/.test(name)) {
+    return "install scripts, workspaces, file: dependencies";
+  }
+  if (/^(pyproject\.toml|setup\.(py|cfg)|poetry\.lock|Pipfile(\.lock)?|uv\.lock)$/.test(name)) {
+    return "the project itself, path dependencies";
+  }
+  if (/^go\.(mod|sum)$/.test(name)) return "replace directives to local paths";
+  if (/^Cargo\.(toml|lock)$/.test(name)) return "path dependencies, workspace members, build.rs";
+  return "nested -r/-c files, -e or local paths";
 }

@@ -61,4 +61,16 @@ describe("manifest-first-copy: relative destination, unknown base WORKDIR", () =
     const r = passResult(text, null);
     expect(r.changes).toHaveLength(1);
   });
+
+  // Second audit: without the context, the unsafe reason names how each ecosystem's install needs the sources.
+  it("names the ecosystem's ways an install needs the sources when the manifest can't be read", () => {
+    const why = (text: string) =>
+      optimizeDockerfile(text, { only: ["manifest-first-copy"], unsafe: true }).applied.map(
+        (a) => a.unsafeBecause ?? "",
+      );
+    expect(why("FROM ruby:3.2\nWORKDIR /app\nCOPY . .\nRUN bundle install\n").join("\n")).toMatch(/`gemspec` line/);
+    expect(why("FROM composer:2\nWORKDIR /app\nCOPY . .\nRUN composer install\n").join("\n")).toMatch(
+      /classmap\/files autoloading/,
+    );
+  });
 });
