@@ -148,6 +148,9 @@ only the cached path words. A cleanup that can't be removed is left in place
 when it only empties the cache (\`rm -rf /var/lib/apt/lists/*\`), and the
 mount is not added when leaving it would fail the RUN (\`rm -rf\` of the
 mount point or a parent of it fails with "Device or resource busy").
+With --unsafe an \`rm\` of a parent that holds only caches (\`~/.cache\`,
+\`/var/cache\`) is dropped instead (the rest of that directory stays in the
+image); a parent that holds more (\`rm -rf /go\`: all of GOPATH) never is.
 
 Not mounted (reported as skipped):
 - exec-form or heredoc RUNs, RUNs that don't parse, RUNs under a non-POSIX
@@ -795,6 +798,16 @@ function planRun(facts: FileFacts, input: RunInput, options: PlanOptions = {}): 
             `\`${short(text)}\` removes a parent of ${w.target} and would fail on the mount point; dropping it is unsafe (--unsafe)`,
           );
         }
+        continue;
+      }
+      // Dropping `rm -rf /go` keeps all of GOPATH (sources, binaries) in the image: only a
+      // parent that is itself a cache directory (~/.cache, /var/cache) may be dropped.
+      const heavyParent = parents.find((w) => !CACHE_ROOT.test(t.command.words[w.index]?.value ?? ""));
+      if (heavyParent) {
+        block(
+          heavyParent.target,
+          `\`${short(text)}\` removes ${t.command.words[heavyParent.index]?.value ?? "a parent"}, which holds more than the cache of ${heavyParent.target}; dropping it would keep all of it in the image`,
+        );
         continue;
       }
       if (others.length > 0) {
@@ -1553,6 +1566,9 @@ function runCacheMounts(file: ParsedDockerfile, options: PassOptions): PassResul
   changes.push(...envRemovals(facts, inputs, skips));
   return { changes, skips };
 }
+
+/** Directories that only hold caches: dropping their removal keeps nothing but caches (which the mount holds). */
+const CACHE_ROOT = /^(\/root|\/home\/[^/]+|~|\$HOME|\$\{HOME\})?\/\.cache\/?\*?$|^\/var\/cache\/?\*?$/;
 
 function overlapping(edits: readonly Edit[]): boolean {
   const sorted = [...edits].sort((a, b) => a.start - b.start || a.end - b.end);

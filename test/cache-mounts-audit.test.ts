@@ -169,4 +169,15 @@ describe("cache-mounts: audit refusals", () => {
         .output,
     ).toContain("target=/root/.cache/pip");
   });
+
+  // Second audit: dropping `rm -rf /go` (--unsafe) kept all of GOPATH in the image for no cache gain.
+  it("drops an rm of a parent only when that parent holds nothing but caches", () => {
+    const unsafe = (text: string) => optimizeDockerfile(text, { only: ["cache-mounts"], unsafe: true }).output;
+    expect(unsafe("FROM golang:1.21\nRUN go install example.com/tool@latest && rm -rf /go\n")).toContain(
+      "&& rm -rf /go",
+    );
+    expect(unsafe("FROM python:3.11\nRUN pip install flask && rm -rf /root/.cache\n")).toBe(
+      "FROM python:3.11\nRUN --mount=type=cache,target=/root/.cache/pip pip install flask\n",
+    );
+  });
 });
