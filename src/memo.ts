@@ -8,14 +8,19 @@
 import type { ParsedDockerfile } from "./dockerfile.js";
 import type { Pass, PassOptions, PassResult } from "./types.js";
 
-export function memoByFile<T>(compute: (file: ParsedDockerfile) => T): (file: ParsedDockerfile) => T {
-  const results = new WeakMap<ParsedDockerfile, T>();
-  return (file) => {
-    if (results.has(file)) return results.get(file)!;
-    const result = compute(file);
-    results.set(file, result);
+/** A pure fact of an immutable object, computed once per object (weakly held). */
+export function memoByObject<K extends object, T>(compute: (key: K) => T): (key: K) => T {
+  const results = new WeakMap<K, T>();
+  return (key) => {
+    if (results.has(key)) return results.get(key)!;
+    const result = compute(key);
+    results.set(key, result);
     return result;
   };
+}
+
+export function memoByFile<T>(compute: (file: ParsedDockerfile) => T): (file: ParsedDockerfile) => T {
+  return memoByObject(compute);
 }
 
 /** Like memoByFile, for a fact per instruction (keyed by its index). */

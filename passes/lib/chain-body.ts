@@ -10,6 +10,7 @@
  * new container: nothing but the filesystem carries over. Chaining two bodies
  * in one shell is only the same build when nothing else carried over either.
  */
+import { memoByObject } from "../../src/memo.js";
 import { parseShell, type Command, type ShellScript, type SimpleCommand, type Statement } from "../../src/shell.js";
 import { currentShellCommands, STATE_CHANGING_BUILTINS, stateEffects } from "../../src/shell-facts.js";
 import { APT_LIST_READERS, packageManagerCall } from "./package-managers.js";
@@ -531,15 +532,7 @@ export function isSameOrAncestor(a: string, b: string): boolean {
  * would look it up again.
  */
 /** Per walk: a chain asks about every earlier RUN for each RUN it adds (n² questions, n walks). */
-function memoByWalk<T>(compute: (walk: DeepWalk) => T): (walk: DeepWalk) => T {
-  const memo = new WeakMap<DeepWalk, T>();
-  return (walk) => {
-    if (memo.has(walk)) return memo.get(walk)!;
-    const value = compute(walk);
-    memo.set(walk, value);
-    return value;
-  };
-}
+const memoByWalk = <T>(compute: (walk: DeepWalk) => T) => memoByObject(compute);
 
 export const selfUpgradedTools: (walk: DeepWalk) => ReadonlySet<string> = memoByWalk(selfUpgradedToolsOf);
 
