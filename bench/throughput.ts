@@ -364,6 +364,10 @@ async function largeFiles(): Promise<{ file: string; kb: number; seconds: number
     ["4,000 RUNs (merged into one)", runs(4000, (i) => `echo ${i} > /tmp/f${i}`)],
     ["one RUN of 20,000 &&s", runs(1, () => Array.from({ length: 20_000 }, (_, i) => `echo ${i}`).join(" && "))],
     [
+      "1,000 users switched with USER",
+      runs(1000, (i) => `useradd u${i}\nUSER u${i}\nRUN pip install --user p${i}\nUSER root`),
+    ],
+    [
       "1,000 stages",
       Array.from(
         { length: 1000 },

@@ -489,18 +489,29 @@ interface CreatedUser {
 
 /** Users made by `useradd`/`adduser` in the stage family before `node`, with -u / -d / -h / --home. */
 function createdUsers(info: StageInfo, node: InstructionNode): CreatedUser[] {
-  const out: CreatedUser[] = [];
+  return familyUsers(info)
+    .filter((u) => u.stage !== info.stage || u.index < node.index)
+    .map((u) => u.user);
+}
+
+/** Every user the family's RUNs create, in order; once per stage (each RUN asks about those before it). */
+const familyUsersMemo = new WeakMap<StageInfo, { stage: Stage; index: number; user: CreatedUser }[]>();
+
+function familyUsers(info: StageInfo): { stage: Stage; index: number; user: CreatedUser }[] {
+  let all = familyUsersMemo.get(info);
+  if (all) return all;
+  all = [];
   for (const stage of [...info.ancestors, info.stage]) {
     for (const i of stage.instructions) {
-      if (stage === info.stage && i.index >= node.index) break;
       if (i.keyword !== "RUN" || !i.shell?.parse.ok) continue;
       for (const c of allSimpleCommands(i.shell.parse.script.statements)) {
         const add = parseUserAdd(c);
-        if (add?.name) out.push({ name: add.name, uid: add.uid, home: add.home });
+        if (add?.name) all.push({ stage, index: i.index, user: { name: add.name, uid: add.uid, home: add.home } });
       }
     }
   }
-  return out;
+  familyUsersMemo.set(info, all);
+  return all;
 }
 
 function workdirAt(info: StageInfo, node: InstructionNode): string | null {
@@ -572,12 +583,23 @@ function familyStages(info: StageInfo): Stage[] {
 
 /** Text of the family's RUN bodies and ENV lines (for offline markers). */
 function familyText(facts: FileFacts, info: StageInfo, keywords: readonly string[]): string {
-  return familyStages(info)
-    .flatMap((s) => s.instructions)
-    .filter((i) => keywords.includes(i.keyword))
-    .map((i) => facts.file.text.slice(i.start, i.end))
-    .join("\n");
+  // Once per stage and keyword set: every RUN's plan asks for it.
+  let byKeywords = familyTextMemo.get(info);
+  if (!byKeywords) familyTextMemo.set(info, (byKeywords = new Map()));
+  const key = keywords.join(" ");
+  let text = byKeywords.get(key);
+  if (text === undefined) {
+    text = familyStages(info)
+      .flatMap((s) => s.instructions)
+      .filter((i) => keywords.includes(i.keyword))
+      .map((i) => facts.file.text.slice(i.start, i.end))
+      .join("\n");
+    byKeywords.set(key, text);
+  }
+  return text;
 }
+
+const familyTextMemo = new WeakMap<StageInfo, Map<string, string>>();
 
 interface PlanOptions {
   /** Plan as if these caches' disabling ENV were gone (to decide whether it may go). */

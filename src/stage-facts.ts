@@ -5,7 +5,7 @@
  * instructions must respect them.
  */
 import type { InstructionNode, ParsedDockerfile, Stage } from "./dockerfile.js";
-import { memoByInstruction } from "./memo.js";
+import { memoByFile } from "./memo.js";
 
 export interface InstructionContext {
   /** `USER` in effect (`root` when none was set in this stage; a base image may differ). */
@@ -29,16 +29,36 @@ export function contextAt(file: ParsedDockerfile, node: InstructionNode): Instru
   return contextAtIndex(file, node.index);
 }
 
-const contextAtIndex = memoByInstruction((file, index): InstructionContext => {
+/**
+ * Contexts are folded over a whole stage at once, the first time any of its
+ * instructions is asked about (asking per instruction rescanned the stage
+ * each time: quadratic in a generated file of thousands of instructions).
+ * An instruction's ENV/ARG map is built when first read, from the pairs set before it.
+ */
+const contextsOf = memoByFile((): Map<number, InstructionContext> => new Map());
+
+function contextAtIndex(file: ParsedDockerfile, index: number): InstructionContext {
+  const contexts = contextsOf(file);
+  const hit = contexts.get(index);
+  if (hit) return hit;
   const node = file.instructions[index]!;
-  const stage = stageOf(file, node);
   let user = "root";
   let userFromBase = true;
   let workdir: string | null = null;
   let shell: readonly string[] | null = null;
-  const env = new Map<string, string>();
-  for (const i of stage?.instructions ?? []) {
-    if (i.index >= node.index) break;
+  const pairs: (readonly [string, string])[] = [];
+  for (const i of stageOf(file, node)?.instructions ?? []) {
+    const known = pairs.length;
+    let env: Map<string, string> | undefined;
+    contexts.set(i.index, {
+      user,
+      userFromBase,
+      workdir,
+      shell,
+      get env() {
+        return (env ??= new Map(pairs.slice(0, known)));
+      },
+    });
     switch (i.keyword) {
       case "USER":
         user = i.args[0]?.value ?? user;
@@ -54,12 +74,14 @@ const contextAtIndex = memoByInstruction((file, index): InstructionContext => {
         break;
       case "ENV":
       case "ARG":
-        for (const [name, value] of envPairs(i)) env.set(name, value);
+        pairs.push(...envPairs(i));
         break;
     }
   }
-  return { user, userFromBase, workdir, shell, env };
-});
+  const context = contexts.get(index) ?? { user, userFromBase: true, workdir: null, shell: null, env: new Map() };
+  contexts.set(index, context);
+  return context;
+}
 
 /** True when RUN bodies of this context run under a POSIX shell we can analyse. */
 export function isPosixShell(context: InstructionContext): boolean {
