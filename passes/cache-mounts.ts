@@ -679,33 +679,10 @@ function planRun(facts: FileFacts, input: RunInput, options: PlanOptions = {}): 
       skip(`the image runs ${spec.label} at run time (CMD/ENTRYPOINT), which reads the cache from the image`);
       continue;
     }
-    if (spec.id === "apt-lists") {
-      const why = listsRefusal(facts, input, using);
-      if (why) {
-        skip(why);
-        continue;
-      }
-    }
-    if (spec.id === "apk") {
-      const why = apkRootRefusal(using) ?? apkIndexRefusal(facts, input);
-      if (why) {
-        skip(why);
-        continue;
-      }
-    }
-    if (spec.id === "apt-archives") {
-      const why = downloadOnlyRefusal(facts, input, using);
-      if (why) {
-        skip(why);
-        continue;
-      }
-    }
-    if (spec.id === "pip") {
-      const why = pipConfigRefusal(facts, input);
-      if (why) {
-        skip(why);
-        continue;
-      }
+    const refusal = CACHE_REFUSALS[spec.id]?.(facts, input, using) ?? null;
+    if (refusal) {
+      skip(refusal);
+      continue;
     }
     // Where the cache is, call by call (a `VAR=x tool` prefix or a --cache-dir flag moves it).
     const dirs: string[] = [];
@@ -1149,6 +1126,16 @@ function deletesLists(script: ShellScript, home: string | null): boolean {
   }
   return false;
 }
+
+/** Reasons particular to one cache not to mount it on a RUN (`using`: the RUN's calls that use it). */
+const CACHE_REFUSALS: Partial<
+  Record<CacheId, (facts: FileFacts, input: RunInput, using: readonly ToolCall[]) => string | null>
+> = {
+  "apt-lists": listsRefusal,
+  apk: (facts, input, using) => apkRootRefusal(using) ?? apkIndexRefusal(facts, input),
+  "apt-archives": downloadOnlyRefusal,
+  pip: (facts, input) => pipConfigRefusal(facts, input),
+};
 
 function listsRefusal(facts: FileFacts, input: RunInput, updates: readonly ToolCall[]): string | null {
   const { script, node, info } = input;
