@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DockerfileParser } from "dockerfile-ast";
+import { DockerfileParser, type Argument } from "dockerfile-ast";
+import { unpatchedArguments } from "../src/dockerfile-ast-memo.js";
 import { DockerfileError, parseDockerfile } from "../src/dockerfile.js";
 import { fileRangeOf, logicalText } from "../src/logical.js";
 import { stateEffects } from "../src/shell-facts.js";
@@ -103,6 +104,30 @@ describe("dockerfile-ast argument memo (src/dockerfile-ast-memo.ts)", () => {
     const run = DockerfileParser.parse(text).getInstructions()[1]!;
     expect(run.getArguments().map((a) => a.getValue())).toEqual(["echo", "a", "b"]);
     expect(run.getArguments().map((a) => a.getValue())).toEqual(["echo", "a", "b"]);
+  });
+
+  it("moves a split remembered by text to where the same instruction now stands", () => {
+    const body = 'RUN --mount=type=cache,target=/x apt-get \\\n    install -y \\\r\n  curl && echo "a b"';
+    // The same instruction text at the start of a line, then indented, lower and after CRLFs, then again.
+    const texts = [`FROM a\n${body}\n`, `FROM a\r\n\r\n# c\r\n   ${body}\nCOPY x y\n`, `FROM a\n${body}\n`];
+    for (const text of texts) {
+      parseDockerfile(text); // installs the memo and remembers this text's split
+      const memo = DockerfileParser.parse(text).getInstructions()[1]!;
+      const library = DockerfileParser.parse(text).getInstructions()[1]!;
+      const ranges = (args: readonly Argument[]) => args.map((a) => [a.getValue(), a.getRange()]);
+      const raw = (memo as unknown as { getRawArguments(): Argument[] }).getRawArguments();
+      expect(ranges(raw)).toEqual(ranges(unpatchedArguments(library)));
+      expect(memo.getArguments().map((a) => a.getValue())).toEqual([
+        "apt-get",
+        "install",
+        "-y",
+        "curl",
+        "&&",
+        "echo",
+        '"a',
+        'b"',
+      ]);
+    }
   });
 });
 
