@@ -457,8 +457,15 @@ class ManifestFirstCopy {
 
   private stage(stage: Stage): void {
     const usedCopies = new Set<number>();
+    // findFullCopy only looks at COPY/ADD from the context before the RUN:
+    // RUNs before the stage's first one can't be moved after a manifest
+    // COPY, so they aren't read (most RUNs, for the shell-tree walk it saves).
+    let contextCopySeen = false;
     for (const node of stage.instructions) {
-      if (node.keyword !== "RUN") continue;
+      if ((node.keyword === "COPY" || node.keyword === "ADD") && !node.flags.some((f) => f.name === "from")) {
+        contextCopySeen = true;
+      }
+      if (node.keyword !== "RUN" || !contextCopySeen) continue;
       const analysis = this.analyzeRun(node);
       if (!analysis) continue;
       const relevant = analysis.items.some((i) => i.install !== undefined || i.sourceInstall);
