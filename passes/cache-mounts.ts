@@ -619,7 +619,7 @@ function planRun(facts: FileFacts, input: RunInput, options: PlanOptions = {}): 
   if (calls.length === 0) return null;
   const { env, setBy } = envAt(facts.file, info, node);
   const user = userAt(info, node, env);
-  const hasCd = [...allSimpleCommands(script.statements)].some((c) => c.name === "cd" || c.name === "pushd");
+  const hasCd = allSimpleCommands(script.statements).some((c) => c.name === "cd" || c.name === "pushd");
   const pathCtx: PathContext = { home: user.home, env, cwd: hasCd ? null : workdirAt(info, node) };
   const specs = new Map<CacheId, SpecPlan>();
   const existing = existingMounts(node);
@@ -1252,7 +1252,7 @@ function apkOpaqueBeforeRefresh(script: ShellScript, env: ReadonlyMap<string, st
     .sort((a, b) => a.command.start - b.command.start)[0];
   const before = (start: number) => refresh === undefined || start < refresh.command.start;
   const opaque = opaqueCommands(script, env).some((o) => o.apt === "maybe" && before(o.command.start));
-  const shellApk = [...allSimpleCommands(script.statements)].some(
+  const shellApk = allSimpleCommands(script.statements).some(
     (c) =>
       before(c.start) &&
       /^(\S*\/)?(ba|da|a|z|k)?sh$/.test(c.name ?? "") &&
@@ -1511,12 +1511,12 @@ function runCacheMounts(file: ParsedDockerfile, options: PassOptions): PassResul
     if (node.keyword !== "RUN") continue;
     const info = infos[node.stage];
     if (!info) continue;
-    const raw = file.text.slice(node.bodyStart, node.end);
-    // Exec form: read the JSON strings as words (`["pip", "install"]`).
-    const body = node.form === "exec" ? raw.replace(/[[\]",]/g, " ") : raw;
-    const mentions = TOOL_MENTION.test(body);
+    // Only a refused RUN's text is scanned for tools (the shell tree answers for the others).
     const refuse = (reason: string) => {
-      if (mentions) skips.push({ pass: id, at: node.start, reason });
+      const raw = file.text.slice(node.bodyStart, node.end);
+      // Exec form: read the JSON strings as words (`["pip", "install"]`).
+      const body = node.form === "exec" ? raw.replace(/[[\]",]/g, " ") : raw;
+      if (TOOL_MENTION.test(body)) skips.push({ pass: id, at: node.start, reason });
       if (/\bapt(-get|-cache)?\b|\baptitude\b/.test(body)) listsUse.set(node.index, "reads");
       if (/\bapk\b/.test(body)) apkUse.set(node.index, "reads");
     };

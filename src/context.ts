@@ -34,8 +34,9 @@ export function buildContextFor(dockerfilePath: string, contextDir?: string | nu
 
   const readSmallText = (full: string): string | null => {
     try {
-      const stat = statSync(full);
-      if (!stat.isFile() || stat.size > MAX_CONTEXT_TEXT_BYTES) return null;
+      // Most contexts have no such file: no exception (with its stack trace) for the common answer.
+      const stat = statSync(full, { throwIfNoEntry: false });
+      if (!stat || !stat.isFile() || stat.size > MAX_CONTEXT_TEXT_BYTES) return null;
       const buffer = readFileSync(full);
       if (buffer.includes(0)) return null;
       return buffer.toString("utf8");

@@ -12,7 +12,9 @@ import type { Pass, PassOptions, PassResult } from "./types.js";
 export function memoByObject<K extends object, T>(compute: (key: K) => T): (key: K) => T {
   const results = new WeakMap<K, T>();
   return (key) => {
-    if (results.has(key)) return results.get(key)!;
+    const known = results.get(key);
+    // One lookup in the common case: a remembered undefined needs the second.
+    if (known !== undefined || results.has(key)) return known as T;
     const result = compute(key);
     results.set(key, result);
     return result;

@@ -4,6 +4,7 @@
  * change state a following command would see.
  */
 import type { Command, ShellScript, SimpleCommand, Statement } from "./shell.js";
+import { memoByObject } from "./memo.js";
 
 /**
  * Builtins whose effect outlives the command when run in the current shell:
@@ -90,17 +91,29 @@ export function stateEffects(script: ShellScript): StateEffect[] {
   return effects;
 }
 
-/** All simple commands anywhere in the script, subshells and pipelines included. */
-export function* allSimpleCommands(statements: readonly Statement[]): Generator<SimpleCommand> {
-  for (const statement of statements) {
-    for (const pipeline of statement.andOr.pipelines) {
-      for (const command of pipeline.commands) {
-        if (command.kind === "simple") yield command;
-        else yield* allSimpleCommands(command.inner);
+/**
+ * All simple commands anywhere in the script, subshells and pipelines
+ * included, in source order. Shell models are immutable and shared between
+ * rounds and passes (src/shell.ts caches them by source), and passes ask for
+ * this list many times per RUN: it is built once per statement list.
+ */
+export const allSimpleCommands: (statements: readonly Statement[]) => readonly SimpleCommand[] = memoByObject(
+  (statements: readonly Statement[]) => {
+    const out: SimpleCommand[] = [];
+    const collect = (list: readonly Statement[]) => {
+      for (const statement of list) {
+        for (const pipeline of statement.andOr.pipelines) {
+          for (const command of pipeline.commands) {
+            if (command.kind === "simple") out.push(command);
+            else collect(command.inner);
+          }
+        }
       }
-    }
-  }
-}
+    };
+    collect(statements);
+    return out;
+  },
+);
 
 /** Static words of a command (`null` where a word expands at run time). */
 export function wordValues(command: SimpleCommand): (string | null)[] {

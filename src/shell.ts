@@ -123,7 +123,15 @@ export function parseShell(source: string): ShellParse {
   const cached = cache.get(source);
   if (cached) return cached;
   const parsed = parseUncached(source);
-  if (cache.size >= CACHE_LIMIT) cache.clear();
+  if (cache.size >= CACHE_LIMIT) {
+    // Forget the older half (a Map iterates in insertion order): the file
+    // being optimized keeps its bodies for its next round.
+    let drop = CACHE_LIMIT / 2;
+    for (const key of cache.keys()) {
+      if (drop-- <= 0) break;
+      cache.delete(key);
+    }
+  }
   cache.set(source, parsed);
   return parsed;
 }

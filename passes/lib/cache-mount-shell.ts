@@ -7,6 +7,7 @@
 import { parseUserAdd } from "./user-add.js";
 import type { InstructionNode, ParsedDockerfile } from "../../src/dockerfile.js";
 import type { AndOr, ShellScript, ShellWord, SimpleCommand, Span, Statement } from "../../src/shell.js";
+import { memoByObject } from "../../src/memo.js";
 import { allSimpleCommands } from "../../src/shell-facts.js";
 import type { Edit } from "../../src/types.js";
 import { type CacheSpec, pathRelation, type PathRelation, targetComponents } from "./cache-dirs.js";
@@ -49,7 +50,10 @@ function findToolCalls(script: ShellScript): ToolCall[] {
   return out;
 }
 
-export function toolCall(command: SimpleCommand): ToolCall | null {
+/** The call a command makes, remembered per command (models are immutable; several analyses ask per RUN). */
+export const toolCall: (command: SimpleCommand) => ToolCall | null = memoByObject(findToolCall);
+
+function findToolCall(command: SimpleCommand): ToolCall | null {
   const words = command.words.map((w) => w.value);
   let tool: string | null = null;
   let argsFrom = 0;

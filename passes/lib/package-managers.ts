@@ -4,6 +4,7 @@
  * Alpine→Debian, manifest-first) asks here, so "what counts as a pip
  * install" has one answer.
  */
+import { memoByObject } from "../../src/memo.js";
 import type { SimpleCommand } from "../../src/shell.js";
 
 export type PackageManager =
@@ -131,8 +132,13 @@ function skipPrefixOptions(prefix: string, words: readonly (string | null)[], fr
 /**
  * The package manager a simple command runs, if any: `pip install`,
  * `python3 -m pip install`, `sudo apt-get install`, `uv pip install`…
+ * Remembered per command: shell models are immutable and shared by source
+ * across rounds and passes, and most passes ask about every command of
+ * every RUN.
  */
-export function packageManagerCall(command: SimpleCommand): PackageManagerCall | null {
+export const packageManagerCall: (command: SimpleCommand) => PackageManagerCall | null = memoByObject(findCall);
+
+function findCall(command: SimpleCommand): PackageManagerCall | null {
   const words = command.words.map((w) => w.value);
   let i = 0;
   // Skip `sudo`, `env A=b`, … so the real command is found.
