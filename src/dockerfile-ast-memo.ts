@@ -38,7 +38,7 @@ interface RelativeArgument {
 
 const splitsByText = new Map<string, readonly RelativeArgument[]>();
 /** Distinct instruction texts remembered; the map starts over when full (a batch of any size stays bounded). */
-const TEXT_CACHE_LIMIT = 8192;
+const TEXT_CACHE_LIMIT = 2048;
 
 interface InstructionInternals {
   [SPLIT]?: Split;
