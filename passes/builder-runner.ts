@@ -21,6 +21,7 @@ import { dropUnits, dropWord, editedText, packageWords, unitsOf, type Unit } fro
 import { isPython, packageManagerCall, type PackageManagerCall } from "./lib/package-managers.js";
 import { cacheMode } from "./lib/cache-mode.js";
 import { analysableRuns, fileSpan, type RunInfo } from "./lib/runs.js";
+import { isWindowsImage } from "./lib/windows-base.js";
 import {
   classifyPackage,
   DEBIAN_STABLE_NAMES,
@@ -335,7 +336,7 @@ function baseOf(file: ParsedDockerfile, stage: Stage, options: PassOptions): Bas
   const none: Base = { python: false, family: null, release: null, written, resolved, fullPython: false, slim: null };
   switch (repo) {
     case "python": {
-      if (/windowsservercore|nanoserver/.test(tag)) return none;
+      if (isWindowsImage(tag)) return none;
       if (tag.includes("alpine")) return { ...none, python: true, family: "alpine" };
       const slimTag = /(^|-)slim(-|$)/.test(tag);
       const fullPython = !slimTag && !tag.includes("$");

@@ -18,6 +18,7 @@ import {
 import { alpineToDebian } from "./alpine-to-debian.js";
 import { chainRuns } from "./chain-runs.js";
 import { cacheMode } from "./lib/cache-mode.js";
+import { isWindowsImage } from "./lib/windows-base.js";
 import {
   cacheCreations,
   cacheTouches,
@@ -322,9 +323,7 @@ function stageInfos(file: ParsedDockerfile): StageInfo[] {
       if (unknown) image = null;
     }
     const lower = image?.toLowerCase() ?? null;
-    const windows =
-      lower !== null && /(^|[/:-])(windows|nanoserver|servercore)|mcr\.microsoft\.com\/windows/.test(lower);
-    return { stage, ancestors, descendants: [], baseImage: lower, windows };
+    return { stage, ancestors, descendants: [], baseImage: lower, windows: lower !== null && isWindowsImage(lower) };
   });
   return infos.map((info) => ({
     ...info,

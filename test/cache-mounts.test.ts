@@ -312,3 +312,19 @@ describe("cache-mounts pass", () => {
     expect(cacheMounts.run(file, on).changes).toEqual([]);
   });
 });
+
+describe("Windows stages", () => {
+  it("gets no cache mounts on any Windows base lib/windows-base.ts recognises, with the reason", () => {
+    for (const image of [
+      "mcr.microsoft.com/windows/servercore:ltsc2022",
+      "mcr.microsoft.com/dotnet/framework/sdk:4.8",
+      "python:3.11-windowsservercore-ltsc2022",
+      "ARG BASE=mcr.microsoft.com/windows/nanoserver:1809\nFROM $BASE",
+    ]) {
+      const text = `${image.startsWith("ARG") ? image : `FROM ${image}`}\nRUN pip install flask\n`;
+      const result = run(text);
+      expect(result.output, image).toBe(text);
+      expect(result.skips.map((s) => s.reason).join("\n"), image).toMatch(/Windows image/);
+    }
+  });
+});
