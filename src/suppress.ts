@@ -20,7 +20,12 @@ const FILE_IGNORE = /^#\s*dfopt\s+ignore-file\b/i;
 const DFOPT_IGNORE = /^#\s*dfopt\s+ignore(?:\s*=\s*([\w\s,-]+))?\s*$/i;
 const HADOLINT_IGNORE = /^#\s*hadolint\s+ignore\s*=\s*([\w\s,]+)/i;
 
+const NONE: Suppressions = { wholeFile: false, ranges: new Map() };
+/** Every suppression comment names its tool: most files can't have one, and are not read line by line. */
+const MAY_SUPPRESS = /dfopt|hadolint/i;
+
 export function findSuppressions(file: ParsedDockerfile, passes: readonly Pass[]): Suppressions {
+  if (!MAY_SUPPRESS.test(file.text)) return NONE;
   const ranges = new Map<string, { start: number; end: number }[]>();
   let wholeFile = false;
   const byRule = new Map<string, string[]>();
