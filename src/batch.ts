@@ -33,14 +33,13 @@ export interface BatchOptions {
 }
 
 /**
- * One worker per CPU, except on one or two CPUs: a single dfopt thread
- * already keeps ~1.5 cores busy (V8 compiles and collects garbage on helper
- * threads), so on 2 cores two workers were measured slower than one thread
- * (`npm run bench`: 285 vs 346 files/s; whole corpus 8.6 s vs 8.2 s).
+ * One worker per CPU. On 2 cores this pays only with the CLI's V8 tuning
+ * (src/v8-tuning.ts): without it a single thread already kept ~1.5 cores
+ * busy compiling, and two workers were slower than one (8.1 s vs 7.5 s over
+ * the corpus); with it two workers take 6.0 s.
  */
 export function defaultJobs(): number {
-  const cpus = availableParallelism();
-  return cpus <= 2 ? 1 : cpus;
+  return availableParallelism();
 }
 
 export function usesWorkers(taskCount: number, jobs: number): boolean {

@@ -124,11 +124,7 @@ export function buildProgram(io: CliIO): { program: Command; exitCode: () => num
       "--root <dir>",
       "directory --patch and SARIF paths are relative to (default: the enclosing git repository's top, else the current directory)",
     )
-    .option(
-      "-j, --jobs <n>",
-      "worker threads for batches (default: the number of CPUs; 1 on two or fewer)",
-      positiveInt("--jobs"),
-    )
+    .option("-j, --jobs <n>", "worker threads for batches (default: the number of CPUs)", positiveInt("--jobs"))
     .option("--config <file>", "use this config file for every Dockerfile instead of searching")
     .option("--no-config", "ignore config files")
     .option("--no-ignore", "don't honour .gitignore / .dfoptignore / config ignore patterns")
