@@ -221,8 +221,9 @@ function buildNode(
   const afterKeyword = lines.offsetAt(instruction.getInstructionRange().end);
   const afterFlags = flags.length > 0 ? flags[flags.length - 1]!.end : afterKeyword;
   const bodyStart = skipBlanks(text, afterFlags, end, escapeChar);
+  // A heredoc starts with `<<`: dockerfile-ast's search for one is skipped where there is none.
   const heredocs =
-    keyword === "RUN" || keyword === "COPY" || keyword === "ADD"
+    (keyword === "RUN" || keyword === "COPY" || keyword === "ADD") && text.slice(start, end).includes("<<")
       ? (
           instruction as unknown as { getHeredocs(): { getDelimiterRange(): unknown; getName(): string }[] }
         ).getHeredocs()
