@@ -28,18 +28,12 @@ export interface ToolCall {
 
 const APT_TOOLS = new Set(["apt-cache", "apt-mark", "aptitude"]);
 
-/** Per script: parsed scripts are immutable and shared across rounds, and cache-mounts asks several times per RUN. */
-const toolCallsOf = new WeakMap<ShellScript, readonly ToolCall[]>();
-
-/** Every package-manager call anywhere in the RUN (subshells and `if` bodies too). */
-export function toolCalls(script: ShellScript): readonly ToolCall[] {
-  let calls = toolCallsOf.get(script);
-  if (!calls) {
-    calls = findToolCalls(script);
-    toolCallsOf.set(script, calls);
-  }
-  return calls;
-}
+/**
+ * Every package-manager call anywhere in the RUN (subshells and `if` bodies
+ * too), once per script: parsed scripts are immutable and shared across
+ * rounds, and cache-mounts asks several times per RUN.
+ */
+export const toolCalls: (script: ShellScript) => readonly ToolCall[] = memoByObject(findToolCalls);
 
 function findToolCalls(script: ShellScript): ToolCall[] {
   const out: ToolCall[] = [];
