@@ -111,12 +111,18 @@ export async function discover(args: readonly string[], options: DiscoverOptions
   const problems: DiscoveryProblem[] = [];
   const ignored: IgnoredFile[] = [];
 
-  const add = async (file: DiscoveredFile) => {
-    const real = await fs.realpath(file.path).catch(() => file.path);
+  // The same file reached twice (a symlink, a path given twice) is kept once.
+  // The choice doesn't depend on arrival order, so real paths are looked up
+  // all at once (one after the other they took 225 of the corpus directory's 260 ms).
+  const keep = (file: DiscoveredFile, real: string) => {
     const existing = found.get(real);
     if (!existing || (file.explicit && !existing.explicit) || (!existing.explicit && file.path < existing.path)) {
       found.set(real, file);
     }
+  };
+  const add = async (files: readonly DiscoveredFile[]) => {
+    const reals = await Promise.all(files.map((f) => fs.realpath(f.path).catch(() => f.path)));
+    files.forEach((f, i) => keep(f, reals[i]!));
   };
 
   for (const arg of args) {
@@ -144,11 +150,11 @@ export async function discover(args: readonly string[], options: DiscoverOptions
             "no Dockerfiles found in this directory (looked for Dockerfile, Dockerfile.*, *.Dockerfile, *.dockerfile, Containerfile; .gitignore'd, node_modules, vendor and third_party trees are skipped)",
         });
       }
-      for (const f of files) await add(f);
+      await add(files);
     } else {
       const by = await ignores.ignoredBy(abs, false, ["dfopt"], ceilingFor(abs, options.cwd));
       if (by) ignored.push({ path: abs, by });
-      else await add({ path: abs, root: path.dirname(abs), explicit: true });
+      else await add([{ path: abs, root: path.dirname(abs), explicit: true }]);
     }
   }
   const files = [...found.values()].sort((a, b) => compare(a.path, b.path));
@@ -205,7 +211,7 @@ async function globArgument(
   pattern: string,
   cwd: string,
   ignores: IgnoreFiles,
-  add: (file: DiscoveredFile) => Promise<void>,
+  add: (files: readonly DiscoveredFile[]) => Promise<void>,
 ): Promise<void> {
   const { glob } = await import("tinyglobby");
   const posix = pattern.replace(/\\/g, "/");
@@ -229,14 +235,14 @@ async function globArgument(
     if (stat.isDirectory()) {
       const files: DiscoveredFile[] = [];
       await walkTree(root, abs, ignores, files);
-      for (const f of files) await add(f);
+      await add(files);
       continue;
     }
     if (!stat.isFile()) continue;
     if (!literalName && !isDockerfileName(path.basename(abs))) continue;
     const ceiling = await repositoryCeiling(path.dirname(abs));
     if (await ignores.ignoredBy(abs, false, ["git", "dfopt"], ceiling ?? root)) continue;
-    await add({ path: abs, root, explicit: false });
+    await add([{ path: abs, root, explicit: false }]);
   }
 }
 
