@@ -3,7 +3,7 @@ import type { InstructionNode, ParsedDockerfile, Stage } from "../src/dockerfile
 import type { ShellScript, SimpleCommand } from "../src/shell.js";
 import { allSimpleCommands } from "../src/shell-facts.js";
 import { parseShell } from "../src/shell.js";
-import { memoByFile, runPass } from "../src/memo.js";
+import { memoByFile, memoByObject, runPass } from "../src/memo.js";
 import { contextAt, homeOf, isPosixShell } from "../src/stage-facts.js";
 import type { Change, Edit, Pass, PassOptions, PassResult, Skip } from "../src/types.js";
 import {
@@ -494,12 +494,8 @@ function createdUsers(info: StageInfo, node: InstructionNode): CreatedUser[] {
 }
 
 /** Every user the family's RUNs create, in order; once per stage (each RUN asks about those before it). */
-const familyUsersMemo = new WeakMap<StageInfo, { stage: Stage; index: number; user: CreatedUser }[]>();
-
-function familyUsers(info: StageInfo): { stage: Stage; index: number; user: CreatedUser }[] {
-  let all = familyUsersMemo.get(info);
-  if (all) return all;
-  all = [];
+const familyUsers = memoByObject((info: StageInfo): { stage: Stage; index: number; user: CreatedUser }[] => {
+  const all: { stage: Stage; index: number; user: CreatedUser }[] = [];
   for (const stage of [...info.ancestors, info.stage]) {
     for (const i of stage.instructions) {
       if (i.keyword !== "RUN" || !i.shell?.parse.ok) continue;
@@ -509,9 +505,8 @@ function familyUsers(info: StageInfo): { stage: Stage; index: number; user: Crea
       }
     }
   }
-  familyUsersMemo.set(info, all);
   return all;
-}
+});
 
 function workdirAt(info: StageInfo, node: InstructionNode): string | null {
   let dir: string | null = null;

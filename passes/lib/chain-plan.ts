@@ -76,15 +76,10 @@ export interface ChainPlan {
   readonly refusals: readonly ChainRefusal[];
 }
 
-const plans = new WeakMap<ParsedDockerfile, ChainPlan>();
-
-/** What chain-runs does to a file (computed once per parsed file). */
-/** Computed once per parsed file: chain-runs and the passes that stay out of its way all ask. */
+/** What chain-runs does to a file, once per parsed file: chain-runs and the passes that stay out of its way all ask. */
 export const planChains = memoByFile(computeChainPlan);
 
 function computeChainPlan(file: ParsedDockerfile): ChainPlan {
-  const cached = plans.get(file);
-  if (cached) return cached;
   const groups: Group[] = [];
   const refusals: ChainRefusal[] = [];
   const suppressed = suppressedRuns(file);
@@ -128,9 +123,7 @@ function computeChainPlan(file: ParsedDockerfile): ChainPlan {
     }
     flush();
   }
-  const plan = { groups, refusals };
-  plans.set(file, plan);
-  return plan;
+  return { groups, refusals };
 }
 
 /** The pass as the engine's suppression comments see it (`# dfopt ignore=chain-runs`, DL3059). */

@@ -5,6 +5,7 @@
  * which later RUNs inherit a stage's filesystem, and what a stage's base
  * image is. Everything here reads the parsed model only.
  */
+import { memoByObject } from "../../src/memo.js";
 import type { InstructionNode, ParsedDockerfile, Stage } from "../../src/dockerfile.js";
 import type { AndOr, Command, Pipeline, ShellScript, SimpleCommand, Statement } from "../../src/shell.js";
 import type { Edit, PassOptions } from "../../src/types.js";
@@ -92,11 +93,7 @@ export function slotOf(script: ShellScript, command: SimpleCommand): ChainSlot |
  * slots of many commands of one RUN (adjacent installs, later readers), and
  * walking the script per question made a RUN of n commands cost n² walks.
  */
-const slotIndex = new WeakMap<ShellScript, Map<SimpleCommand, ChainSlot>>();
-
-function slotsOf(script: ShellScript): Map<SimpleCommand, ChainSlot> {
-  let index = slotIndex.get(script);
-  if (index) return index;
+const slotsOf = memoByObject((script: ShellScript): ReadonlyMap<SimpleCommand, ChainSlot> => {
   const slots = new Map<SimpleCommand, ChainSlot>();
   const visit = (statements: readonly Statement[], depth: number, inLoop: boolean): void => {
     for (const statement of statements) {
@@ -111,10 +108,8 @@ function slotsOf(script: ShellScript): Map<SimpleCommand, ChainSlot> {
     }
   };
   visit(script.statements, 0, false);
-  index = slots;
-  slotIndex.set(script, index);
-  return index;
-}
+  return slots;
+});
 
 /**
  * True when `X && new` may follow the pipeline holding `command` without
