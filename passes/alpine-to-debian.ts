@@ -27,6 +27,7 @@ import {
 } from "./lib/alpine-idioms.js";
 import { APT_TABLE_RELEASE, apkPackageName, aptEquivalent } from "./lib/apk-to-apt.js";
 import { isPython, packageManagerCall } from "./lib/package-managers.js";
+import { normalizePath } from "./lib/cache-dirs.js";
 import { replaceSpan } from "./lib/runs.js";
 
 const id = "alpine-to-debian";
@@ -807,7 +808,7 @@ function convertStage(c: Converter, stage: Stage, newImage: string | null, state
             node.keyword === "ADD" &&
             !fromStage &&
             archives.length > 0 &&
-            (resolved === null || ROOT_DIRS.has(normalizeDir(resolved)))
+            (resolved === null || ROOT_DIRS.has(normalizePath(resolved)))
           ) {
             unsafe.push(
               `ADD at line ${node.line} unpacks ${archives[0]} into ${resolved ?? dest}: Debian's /bin, /lib and /sbin are symlinks into /usr, which an archive with those directories replaces`,
@@ -1147,7 +1148,7 @@ function convertRun(
     }
     if (name !== null && basename(name) === "tar") {
       const into = tarExtractDir(words, cwd);
-      if (into !== undefined && (into === null || ROOT_DIRS.has(normalizeDir(into)))) {
+      if (into !== undefined && (into === null || ROOT_DIRS.has(normalizePath(into)))) {
         unsafe.push(
           `${lineOf} extracts an archive into ${into ?? "a directory that may be /"}: Debian's /bin, /lib and /sbin are symlinks into /usr, which tar replaces with directories when the archive has them`,
         );
@@ -1596,8 +1597,8 @@ function convertUserCommand(
   const homeExists =
     home !== undefined &&
     (home.path === null ||
-      DEBIAN_BASE_DIRS.has(normalizeDir(home.path)) ||
-      [...state.dirs].some((d) => d === normalizeDir(home.path!) || d.startsWith(`${normalizeDir(home.path!)}/`)));
+      DEBIAN_BASE_DIRS.has(normalizePath(home.path)) ||
+      [...state.dirs].some((d) => d === normalizePath(home.path!) || d.startsWith(`${normalizePath(home.path!)}/`)));
   if (home && homeExists) {
     if (site.pipeline.commands.length > 1 || site.pipeline.negated || site.statement.background) {
       unsafe.push(`${lineOf}: adduser takes over its existing home ${home.source}, which useradd does not`);
@@ -1653,24 +1654,14 @@ const DEBIAN_BASE_DIRS: ReadonlySet<string> = new Set([
   "/var/backups",
 ]);
 
-function normalizeDir(path: string): string {
-  const parts: string[] = [];
-  for (const part of path.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") parts.pop();
-    else parts.push(part);
-  }
-  return `/${parts.join("/")}`;
-}
-
 function joinPath(base: string, rel: string): string {
-  return normalizeDir(`${base}/${rel}`);
+  return normalizePath(`${base}/${rel}`);
 }
 
 /** Record a directory and its parents as existing. */
 function addDir(dirs: Set<string>, path: string): void {
   if (/[$*?[]/.test(path)) return;
-  let dir = normalizeDir(path);
+  let dir = normalizePath(path);
   for (;;) {
     dirs.add(dir);
     if (dir === "/") break;

@@ -974,7 +974,6 @@ function mountState(existing: readonly ExistingMount[], dir: string): "covered" 
   return "free";
 }
 
-/** A COPY --from of this stage family that copies the cache directory (or a parent) out. */
 /** The file's `COPY --from=` instructions, once per file (every RUN's cache asks). */
 const copiesFromStages = memoByFile((file) =>
   file.instructions.flatMap((node) => {
@@ -983,6 +982,7 @@ const copiesFromStages = memoByFile((file) =>
   }),
 );
 
+/** A COPY --from of this stage family that copies the cache directory (or a parent) out. */
 function copiedOut(facts: FileFacts, info: StageInfo, dirs: readonly string[]): string | null {
   const family = familyStages(info);
   const names = new Set(family.flatMap((s) => [String(s.index), ...(s.name ? [s.name] : [])]));
@@ -1104,21 +1104,7 @@ type ListsUse = "reads" | "refreshes" | "none";
 
 function listsUseOf(script: ShellScript, env: ReadonlyMap<string, string | null>): ListsUse {
   if (readsOldLists(script, env)) return "reads";
-  return firstUpdate(script) !== null || deletesLists(script, null) ? "refreshes" : "none";
-}
-
-/** True when the RUN deletes the lists unconditionally (so no later RUN could read them). */
-function deletesLists(script: ShellScript, home: string | null): boolean {
-  for (const c of allSimpleCommands(script.statements)) {
-    if (c.name !== "rm" || !runsUnconditionally(script, c)) continue;
-    for (const w of c.words.slice(1)) {
-      if (w.value === null) continue;
-      const path = w.value.startsWith("~") && home ? home + w.value.slice(1) : w.value;
-      const r = pathRelation(path, "/var/lib/apt/lists");
-      if (r !== "unrelated") return true;
-    }
-  }
-  return false;
+  return firstUpdate(script) !== null || deletesUnder(script, "/var/lib/apt/lists") ? "refreshes" : "none";
 }
 
 /** Reasons particular to one cache not to mount it on a RUN (`using`: the RUN's calls that use it). */
@@ -1140,7 +1126,7 @@ function listsRefusal(facts: FileFacts, input: RunInput, updates: readonly ToolC
   if (readsOldLists(script, envAt(facts.file, info, node).env)) {
     return "the RUN uses apt lists (or runs a script that may) before its own apt-get update";
   }
-  if (deletesLists(script, null)) return null;
+  if (deletesUnder(script, "/var/lib/apt/lists")) return null;
   // Later RUNs read the lists this RUN leaves until one fetches (or deletes) them again.
   const reader = laterReader(facts, info, node, facts.listsUse, listsUseOf);
   return reader

@@ -70,8 +70,8 @@ unless its pip is known to be new.
       if (!shipped.has(run.node.stage)) continue;
       const installs = pipInstalls(run);
       if (installs.length === 0) continue;
-      if (pipCacheMounted(file, run) || envBefore(file, run.node).has("PIP_NO_CACHE_DIR")) continue;
       const env = envBefore(file, run.node);
+      if (pipCacheMounted(file, run) || env.has("PIP_NO_CACHE_DIR")) continue;
       // The author keeps a cache on purpose: a cache mount (whatever its target), a cache dir of their choosing.
       const keepsCache =
         cacheMountTargets(run.node).length > 0

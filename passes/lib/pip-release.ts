@@ -8,7 +8,8 @@
  */
 import type { InstructionNode, ParsedDockerfile } from "../../src/dockerfile.js";
 import type { SimpleCommand } from "../../src/shell.js";
-import { baseImageOf, commandsInOrder, parseImage, stageChain } from "./hygiene.js";
+import { allSimpleCommands } from "../../src/shell-facts.js";
+import { baseImageOf, parseImage, stageChain } from "./hygiene.js";
 import { isPython, packageManagerCall } from "./package-managers.js";
 
 export type Release = "old" | "new" | "unknown";
@@ -93,7 +94,7 @@ export function releaseOf(image: string): Release {
 }
 
 /** The pip a command runs, as a key: `pip`, `pip3`, `pip3.6` (`python3 -m pip` → `pip3`). */
-export function pipKey(command: SimpleCommand): string | null {
+function pipKey(command: SimpleCommand): string | null {
   const call = packageManagerCall(command);
   if (!call || call.manager !== "pip") return null;
   const words = command.words.map((w) => w.value);
@@ -108,7 +109,7 @@ export function pipKey(command: SimpleCommand): string | null {
 }
 
 /** `pip install -U pip`, `pip install pip==9.0.3`, `pip install --upgrade "pip<21"`. */
-export function upgradesPip(command: SimpleCommand): boolean {
+function upgradesPip(command: SimpleCommand): boolean {
   const call = packageManagerCall(command);
   if (!call || call.manager !== "pip" || call.subcommand !== "install") return false;
   const args = call.args.filter((a): a is string => a !== null);
@@ -148,7 +149,7 @@ export function pipKnownNew(
         if (i !== node && /get-pip\.py/.test(file.text.slice(i.start, i.end))) return { ok: true };
         continue;
       }
-      for (const c of commandsInOrder(i.shell.parse.script)) {
+      for (const c of allSimpleCommands(i.shell.parse.script.statements)) {
         if (i === node && c.start >= command.start) break;
         if (upgraded(c)) return { ok: true };
       }
