@@ -212,7 +212,6 @@ function addNoCache(file: ParsedDockerfile, run: RunInfo, calls: ApkCall[], chan
   }
 }
 
-/** True when every apk index reader after `from` (this RUN, later RUNs) fetches its own index. */
 /**
  * `apk` named as a command word anywhere in a text (`xargs apk add`,
  * `timeout 100 apk add`, `sh -c 'apk add x'`, `["apk", "add"]`), but not as

@@ -355,7 +355,7 @@ const OUTPUT_ONLY_OPTION = /^(-[qy]+|--quiet(=\d)?|-q=\d|--yes|--assume-yes|--fi
  * that expands, or an update dfopt can't see through a wrapper or an
  * unparsed RUN).
  */
-export function earlierUpdateOptions(file: ParsedDockerfile, node: InstructionNode): string | null {
+function earlierUpdateOptions(file: ParsedDockerfile, node: InstructionNode): string | null {
   const stage = file.stages[node.stage];
   if (!stage) return "";
   let options: string | null = "";

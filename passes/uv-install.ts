@@ -217,7 +217,7 @@ const ENV_ASSIGN = new RegExp(`^(PATH|${ENV_VARS.join("|")})=`);
  * (where `uv pip install --system` would not install: it skips virtual
  * environments), or null when it is the python image's own.
  */
-export function virtualEnvironment(file: ParsedDockerfile, p: PipInstall): string | null {
+function virtualEnvironment(file: ParsedDockerfile, p: PipInstall): string | null {
   const run = p.run;
   const env = effectiveEnv(file, run.node);
   for (const name of ENV_VARS) {

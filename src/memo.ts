@@ -25,24 +25,6 @@ export function memoByFile<T>(compute: (file: ParsedDockerfile) => T): (file: Pa
   return memoByObject(compute);
 }
 
-/** Like memoByFile, for a fact per instruction (keyed by its index). */
-export function memoByInstruction<T>(
-  compute: (file: ParsedDockerfile, index: number) => T,
-): (file: ParsedDockerfile, index: number) => T {
-  const results = new WeakMap<ParsedDockerfile, Map<number, T>>();
-  return (file, index) => {
-    let perFile = results.get(file);
-    if (!perFile) {
-      perFile = new Map();
-      results.set(file, perFile);
-    }
-    if (perFile.has(index)) return perFile.get(index)!;
-    const result = compute(file, index);
-    perFile.set(index, result);
-    return result;
-  };
-}
-
 const passResults = new WeakMap<ParsedDockerfile, Map<Pass, { options: PassOptions; result: PassResult }>>();
 
 /**

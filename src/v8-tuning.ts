@@ -19,7 +19,7 @@
 import { availableParallelism } from "node:os";
 import { setFlagsFromString } from "node:v8";
 
-export const INTERRUPT_BUDGET = 1_000_000;
+const INTERRUPT_BUDGET = 1_000_000;
 
 // With one CPU a batch runs in one thread (src/batch.ts defaultJobs), where
 // the default budget was ~4 % faster: the budget only pays when workers

@@ -408,12 +408,13 @@ function versionSupported(version: string, tracks: readonly Track[], patchTags: 
   return false;
 }
 
+/** Images whose major version is a release line (node 20, postgres 16): a major tag does not float across them. */
+const MAJOR_IS_RELEASE_LINE: ReadonlySet<string> = new Set(["node", "postgres"]);
+
 /**
  * The Debian reference for an Alpine-based one, or why there is none.
  * `ref` is the FROM image as written (no variables).
  */
-/** Images whose major version is a release line (node 20, postgres 16): a major tag does not float across them. */
-const MAJOR_IS_RELEASE_LINE: ReadonlySet<string> = new Set(["node", "postgres"]);
 
 export function resolveAlpineImage(ref: string, release: string): ImageResolution {
   if (!looksAlpine(ref)) return { kind: "other" };

@@ -523,6 +523,9 @@ export function isSameOrAncestor(a: string, b: string): boolean {
   return b.startsWith(`${a}/`);
 }
 
+/** Per walk: a chain asks about every earlier RUN for each RUN it adds (n² questions, n walks). */
+const memoByWalk = <T>(compute: (walk: DeepWalk) => T) => memoByObject(compute);
+
 /**
  * Package managers that upgrade themselves (`pip install -U pip`,
  * `npm i -g npm`, `gem update --system`) and the command names that then
@@ -531,9 +534,6 @@ export function isSameOrAncestor(a: string, b: string): boolean {
  * classic "cannot import name main" after a pip upgrade — where a fresh RUN
  * would look it up again.
  */
-/** Per walk: a chain asks about every earlier RUN for each RUN it adds (n² questions, n walks). */
-const memoByWalk = <T>(compute: (walk: DeepWalk) => T) => memoByObject(compute);
-
 export const selfUpgradedTools: (walk: DeepWalk) => ReadonlySet<string> = memoByWalk(selfUpgradedToolsOf);
 
 function selfUpgradedToolsOf(walk: DeepWalk): Set<string> {

@@ -22,7 +22,7 @@ import { stageChain } from "./hygiene.js";
  * and `/srv` are not here: most base images lack them, and `COPY x.sh /app`
  * into a missing `/app` writes the script AT `/app`.
  */
-export const IMAGE_DIRECTORIES: ReadonlySet<string> = new Set([
+const IMAGE_DIRECTORIES: ReadonlySet<string> = new Set([
   "/",
   "/bin",
   "/sbin",
@@ -72,7 +72,7 @@ function withAncestors(dir: string, into: Set<string>): void {
 }
 
 /** `p` made absolute against `workdir` (null when either can't be known statically). */
-export function absoluteIn(p: string, workdir: string | null): string | null {
+function absoluteIn(p: string, workdir: string | null): string | null {
   if (p.includes("$")) return null;
   if (p.startsWith("/")) return path.posix.normalize(p).replace(/(.)\/+$/, "$1");
   if (workdir === null || workdir.includes("$") || !workdir.startsWith("/")) return null;
@@ -87,7 +87,7 @@ interface StageDirectories {
 }
 
 /** Directories the stage (and the stages it builds on) created before `node`. */
-export function directoriesBefore(file: ParsedDockerfile, node: InstructionNode): StageDirectories {
+function directoriesBefore(file: ParsedDockerfile, node: InstructionNode): StageDirectories {
   const dirs = new Set<string>();
   let workdir: string | null = null;
   const stage = file.stages[node.stage];
