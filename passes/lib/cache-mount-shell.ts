@@ -483,6 +483,16 @@ const APT_NAMES = new Set(["apt-get", "apt", "aptitude", "apt-cache"]);
 const RUNNERS = new Set(["xargs", "eval", "su", "chroot", "timeout", "nohup", "stdbuf", "fakeroot", "flock", "watch"]);
 /** Wrappers that run the rest of their words as a command. */
 const WRAPPERS = new Set(["sudo", "env", "nice", "time", "command", "exec", "nohup", "stdbuf"]);
+
+/** Index of the word a chain of wrappers (and their options and assignments) runs; the last word at most. */
+function firstAfterWrappers(words: readonly ShellWord[]): number {
+  let i = 0;
+  while (i < words.length - 1 && WRAPPERS.has(words[i]!.value ?? "")) {
+    i++;
+    while (i < words.length - 1 && words[i]!.value !== null && /^(-|[A-Za-z_]\w*=)/.test(words[i]!.value!)) i++;
+  }
+  return i;
+}
 /** Scripts known not to install packages. */
 const KNOWN_SCRIPTS = new Set(["configure", "autogen.sh"]);
 
@@ -507,18 +517,7 @@ export function opaqueCommands(
   for (const command of allSimpleCommands(script.statements)) {
     if (toolCall(command)) continue;
     // `sudo bash`, `env X=1 ./setup.sh`: look at what the wrapper runs.
-    let first = 0;
-    while (first < command.words.length - 1 && WRAPPERS.has(command.words[first]!.value ?? "")) {
-      first++;
-      while (
-        first < command.words.length - 1 &&
-        command.words[first]!.value !== null &&
-        /^(-|[A-Za-z_]\w*=)/.test(command.words[first]!.value!)
-      ) {
-        first++;
-      }
-    }
-    const words = command.words.slice(first);
+    const words = command.words.slice(firstAfterWrappers(command.words));
     if (words.length === 0) continue;
     const name = words[0]!.value;
     if (name === null) {
@@ -655,12 +654,8 @@ export function cacheCreations(script: ShellScript, targets: readonly string[], 
 
 /** `sudo mkdir x`, `env A=1 mkdir x` → `mkdir x`. */
 function unwrapped(command: SimpleCommand): SimpleCommand {
-  let i = 0;
   const words = command.words;
-  while (i < words.length - 1 && WRAPPERS.has(words[i]!.value ?? "")) {
-    i++;
-    while (i < words.length - 1 && words[i]!.value !== null && /^(-|[A-Za-z_]\w*=)/.test(words[i]!.value!)) i++;
-  }
+  const i = firstAfterWrappers(words);
   if (i === 0) return command;
   const rest = words.slice(i);
   return { ...command, words: rest, name: rest[0]!.value };
