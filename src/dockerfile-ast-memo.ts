@@ -19,6 +19,7 @@
  * future dockerfile-ast drops the method, nothing is patched.
  */
 import { Argument, Instruction } from "dockerfile-ast";
+import { rememberBounded } from "./memo.js";
 
 type Split = ReturnType<Instruction["getArguments"]>;
 /** Stored on the instance: a WeakMap with one short-lived key per instruction cost more in GC than it saved. */
@@ -37,7 +38,7 @@ interface RelativeArgument {
 }
 
 const splitsByText = new Map<string, readonly RelativeArgument[]>();
-/** Distinct instruction texts remembered; the map starts over when full (a batch of any size stays bounded). */
+/** Distinct instruction texts remembered (a batch of any size stays bounded). */
 const TEXT_CACHE_LIMIT = 2048;
 
 interface InstructionInternals {
@@ -72,13 +73,14 @@ if (typeof original === "function") {
         split = known.map((a) => new Argument(a.value, { start: absolute(a.start, base), end: absolute(a.end, base) }));
       } else {
         split = original.call(this);
-        if (splitsByText.size >= TEXT_CACHE_LIMIT) splitsByText.clear();
-        splitsByText.set(
+        rememberBounded(
+          splitsByText,
           key,
           split.map((a) => {
             const range = a.getRange();
             return { value: a.getValue(), start: relative(range.start, base), end: relative(range.end, base) };
           }),
+          TEXT_CACHE_LIMIT,
         );
       }
       self[SPLIT] = split;

@@ -8,6 +8,7 @@ import "./dockerfile-ast-memo.js";
 import { logicalText, type LogicalText } from "./logical.js";
 import { parseShell, type ShellParse } from "./shell.js";
 import { LineIndex, detectEol } from "./text.js";
+import { rememberBounded } from "./memo.js";
 
 export const KNOWN_INSTRUCTIONS: ReadonlySet<string> = new Set([
   "FROM",
@@ -291,8 +292,7 @@ function cachedArguments(instruction: Instruction, source: string, start: number
       const r = a.getRange();
       return { value: a.getValue(), start: lines.offsetAt(r.start) - start, end: lines.offsetAt(r.end) - start };
     });
-    if (argumentCache.size >= 4096) argumentCache.clear();
-    argumentCache.set(source, relative);
+    rememberBounded(argumentCache, source, relative, 4096);
   }
   return relative.map((a) => ({ value: a.value, start: a.start + start, end: a.end + start }));
 }

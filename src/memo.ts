@@ -8,6 +8,23 @@
 import type { ParsedDockerfile } from "./dockerfile.js";
 import type { Pass, PassOptions, PassResult } from "./types.js";
 
+/**
+ * Remembers `value` under `key` in a cache kept under `limit` entries, for
+ * facts keyed by text (which a WeakMap can't hold). When full, the older half
+ * goes (a Map iterates in insertion order), so the file being optimized keeps
+ * what it remembered for its next round.
+ */
+export function rememberBounded<K, V>(cache: Map<K, V>, key: K, value: V, limit: number): void {
+  if (cache.size >= limit) {
+    let drop = Math.ceil(limit / 2);
+    for (const old of cache.keys()) {
+      if (drop-- <= 0) break;
+      cache.delete(old);
+    }
+  }
+  cache.set(key, value);
+}
+
 /** A pure fact of an immutable object, computed once per object (weakly held). */
 export function memoByObject<K extends object, T>(compute: (key: K) => T): (key: K) => T {
   const results = new WeakMap<K, T>();

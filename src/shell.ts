@@ -16,6 +16,7 @@
  */
 import { createRequire } from "node:module";
 import type { SyntaxNode, Tree } from "tree-sitter";
+import { rememberBounded } from "./memo.js";
 
 const require = createRequire(import.meta.url);
 const Parser = require("tree-sitter") as typeof import("tree-sitter");
@@ -123,16 +124,7 @@ export function parseShell(source: string): ShellParse {
   const cached = cache.get(source);
   if (cached) return cached;
   const parsed = parseUncached(source);
-  if (cache.size >= CACHE_LIMIT) {
-    // Forget the older half (a Map iterates in insertion order): the file
-    // being optimized keeps its bodies for its next round.
-    let drop = CACHE_LIMIT / 2;
-    for (const key of cache.keys()) {
-      if (drop-- <= 0) break;
-      cache.delete(key);
-    }
-  }
-  cache.set(source, parsed);
+  rememberBounded(cache, source, parsed, CACHE_LIMIT);
   return parsed;
 }
 

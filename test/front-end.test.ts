@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DockerfileParser, type Argument } from "dockerfile-ast";
 import { unpatchedArguments } from "../src/dockerfile-ast-memo.js";
+import { rememberBounded } from "../src/memo.js";
 import { DockerfileError, parseDockerfile } from "../src/dockerfile.js";
 import { fileRangeOf, logicalText } from "../src/logical.js";
 import { stateEffects } from "../src/shell-facts.js";
@@ -173,5 +174,16 @@ describe("stage facts", () => {
       ["A", "1"],
       ["B", "2"],
     ]);
+  });
+});
+
+describe("rememberBounded (src/memo.ts)", () => {
+  it("keeps the cache under its limit by forgetting the older half, never the newest entries", () => {
+    const cache = new Map<number, string>();
+    for (let i = 0; i < 10; i++) rememberBounded(cache, i, `v${i}`, 4);
+    expect(cache.size).toBeLessThanOrEqual(4);
+    expect(cache.get(9)).toBe("v9");
+    expect(cache.get(8)).toBe("v8");
+    expect(cache.has(0)).toBe(false);
   });
 });

@@ -9,6 +9,7 @@
  * `resolveCacheDirs`, in order, first match wins — the order each tool
  * itself uses.
  */
+import { rememberBounded } from "../../src/memo.js";
 
 /** One cache a RUN can keep in a cache mount. */
 export type CacheId =
@@ -470,8 +471,7 @@ export function normalizePath(path: string): string {
   let result = normalized.get(path);
   if (result === undefined) {
     result = normalizeUncached(path);
-    if (normalized.size >= 4096) normalized.clear();
-    normalized.set(path, result);
+    rememberBounded(normalized, path, result, 4096);
   }
   return result;
 }
